@@ -1,0 +1,42 @@
+# engagement: `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_RAW := data/raw/demo
+DEMO := data/processed/demo
+# pytest arguments, e.g. `make test PYTEST_ARGS="-k moodle"`
+PYTEST_ARGS ?=
+
+.PHONY: help setup reports lab test clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/engagement: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(BIN)/engagement ## create .venv and install the package with its pinned dependencies
+
+$(DEMO_RAW)/MANIFEST.json: | $(BIN)/engagement
+	$(BIN)/engagement demo --out $(DEMO_RAW)
+
+$(DEMO)/quality.json: $(DEMO_RAW)/MANIFEST.json $(wildcard src/engagement/*.py src/engagement/sources/*.py)
+	$(BIN)/engagement prepare demo $(DEMO_RAW) --name demo
+
+reports: $(DEMO)/quality.json ## build the demo data, run every notebook, write outputs/<batch>/index.html
+	$(BIN)/engagement report reports.yaml
+
+lab: $(BIN)/engagement ## open JupyterLab on the notebooks (the package is importable)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(BIN)/engagement ## run the test suite (works on a fresh clone)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean: ## remove outputs and processed data (never data/raw)
+	find outputs data/processed -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

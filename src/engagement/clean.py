@@ -1,0 +1,333 @@
+"""Cleaning: duplicates, test accounts, unenrolled activity, pseudonymisation; and `prepare`.
+
+`prepare` turns a folder of raw exports (the layout of data/raw/README.md) into a processed
+dataset: the contract tables as Parquet plus quality.json. Every row a rule drops or fixes is
+counted there, per rule; raw files are only read.
+
+Pseudonymisation
+----------------
+Learner ids are replaced by a keyed hash (HMAC-SHA256) shown as ``L-`` and 10 hex digits.
+The key comes from the environment variable ``ENGAGEMENT_KEY`` or, failing that, from the
+untracked file ``.engagement-key`` at the repository root (created with a random key on
+first use). The key is never written into processed data or outputs, and no result depends
+on it: a different key gives different labels and the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+
+import pandas as pd
+
+from engagement import schema
+from engagement.schema import QualityLog
+from engagement.sources import attendance, mapping, moodle
+
+PSEUDONYM_PREFIX = "L-"
+PSEUDONYM_PATTERN = r"\bL-[0-9a-f]{10}\b"
+KEY_ENV = "ENGAGEMENT_KEY"
+KEY_FILE = ".engagement-key"
+TEST_ACCOUNT_PATTERN = r"(?i)\btest\b|^test[._-]|[._-]test@"
+"""Enrolments whose full name or e-mail matches this are test accounts, removed with their
+events (counted). Override with ``prepare(..., test_account_pattern=...)``."""
+
+SOURCES = ("moodle", "demo")
+"""What `prepare` reads: ``moodle`` is a provider's exports in the standard layout (the time
+zone must be given); ``demo`` is the same layout written by `engagement demo`, whose
+MANIFEST.json records the time zones."""
+
+
+def repository_root() -> Path:
+    """The folder holding pyproject.toml (the checkout), or the current folder."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").exists():
+            return parent
+    return Path.cwd()
+
+
+def pseudonymisation_key() -> bytes:
+    """The key for :func:`pseudonymise`: $ENGAGEMENT_KEY, else .engagement-key (made if absent)."""
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode()
+    path = repository_root() / KEY_FILE
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def pseudonymise(df: pd.DataFrame, *, columns: tuple[str, ...] = ("learner_id",),
+                 key: bytes | None = None) -> pd.DataFrame:
+    """Replace raw ids in `columns` by keyed hashes ``L-xxxxxxxxxx``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Any table; not modified.
+    columns : tuple of str
+        Columns holding raw learner ids (missing values stay missing).
+    key : bytes, optional
+        Defaults to :func:`pseudonymisation_key`.
+
+    Returns
+    -------
+    DataFrame
+        A copy with those columns replaced.
+    """
+    key = pseudonymisation_key() if key is None else key
+    out = df.copy()
+    for column in columns:
+        if column not in out.columns:
+            raise ValueError(f"pseudonymise: no column {column!r}; columns are {list(out.columns)}")
+        raw = out[column]
+        uniques = pd.unique(raw.dropna().astype(str))
+        labels = {u: PSEUDONYM_PREFIX + hmac.new(key, u.encode(), hashlib.sha256).hexdigest()[:10]
+                  for u in uniques}
+        if len(set(labels.values())) != len(labels):
+            raise ValueError(f"pseudonymise: two ids of {column!r} hash to the same label; "
+                             "use a longer label")
+        out[column] = raw.astype("string").map(labels).astype(object).where(raw.notna(), None)
+    return out
+
+
+def drop_duplicates(df: pd.DataFrame, *, source: str, quality: QualityLog) -> pd.DataFrame:
+    """Drop exact duplicate rows, counted under rule "exact duplicate row".
+
+    A Moodle log has minute resolution, so two identical rows are indistinguishable whether
+    the export repeated a row or the learner repeated a click in the same minute; active days,
+    weeks and sessions do not change either way.
+    """
+    duplicated = df.duplicated(keep="first")
+    quality.count(source, "exact duplicate row", int(duplicated.sum()))
+    return df.loc[~duplicated].reset_index(drop=True)
+
+
+def test_account_ids(people: pd.DataFrame, *, pattern: str = TEST_ACCOUNT_PATTERN) -> set[str]:
+    """Raw user ids whose enrolment full name or e-mail looks like a test account."""
+    text = people["full_name"].fillna("") + " " + people["email"].fillna("")
+    return set(people.loc[text.str.contains(pattern, regex=True), "user_id"].astype(str))
+
+
+def drop_ids(df: pd.DataFrame, ids: set[str], *, source: str, rule: str,
+             quality: QualityLog) -> pd.DataFrame:
+    """Drop the rows whose learner_id is in `ids`, counted under `rule`."""
+    hit = df["learner_id"].astype(str).isin(ids)
+    quality.count(source, rule, int(hit.sum()),
+                  detail=f"{df.loc[hit, 'learner_id'].nunique()} distinct users")
+    return df.loc[~hit].reset_index(drop=True)
+
+
+def keep_enrolled(events: pd.DataFrame, learners: pd.DataFrame, *, source: str,
+                  quality: QualityLog) -> pd.DataFrame:
+    """Keep events of (learner, course) pairs with an enrolment; count the rest as dropped."""
+    enrolled = pd.MultiIndex.from_frame(learners[["learner_id", "course"]].astype(str))
+    pairs = pd.MultiIndex.from_frame(events[["learner_id", "course"]].astype(str))
+    known = pairs.isin(enrolled)
+    quality.count(source, "no enrolment for this user in this course", int((~known).sum()),
+                  detail=f"{events.loc[~known, 'learner_id'].nunique()} distinct users")
+    return events.loc[known].reset_index(drop=True)
+
+
+def _read_csvs(folder: Path, reader, **kwargs) -> list[pd.DataFrame]:
+    return [reader(path, course=path.stem, **kwargs) for path in sorted(folder.glob("*.csv"))]
+
+
+def _manifest_timezones(raw_dir: Path) -> dict[str, str]:
+    manifest = raw_dir / "MANIFEST.json"
+    if not manifest.exists():
+        raise FileNotFoundError(f"{manifest} not found: is {raw_dir} a folder written by "
+                                "`engagement demo`? For your own exports use source 'moodle'.")
+    return json.loads(manifest.read_text())["timezones"]
+
+
+def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
+                 exclude_ids: tuple[str, ...] = (), admin_ids: tuple[int, ...] = (2,),
+                 test_account_pattern: str = TEST_ACCOUNT_PATTERN,
+                 quality: QualityLog | None = None) -> dict[str, pd.DataFrame]:
+    """Read a folder in the standard export layout into contract tables with RAW ids.
+
+    Parameters
+    ----------
+    raw_dir : path
+        The folder (see data/raw/README.md). Only ``moodle_logs/`` is required.
+    timezone : str or dict
+        IANA zone of the local times in the exports, or a dict per export kind
+        (``moodle_logs``, ``enrolments``, ``courses``, ``outcomes``, ``zoom``, ``signin``;
+        kinds not named fall back to ``default``).
+    exclude_ids : tuple of str
+        Moodle user ids to remove as staff (besides the rules of :mod:`moodle`).
+    admin_ids : tuple of int
+        The site's admin ids, removed as staff.
+    test_account_pattern : str
+        Regular expression on enrolment names and e-mails marking test accounts.
+    quality : QualityLog, optional
+        Receives every count.
+
+    Returns
+    -------
+    dict of table name -> DataFrame (only the tables whose sources are present).
+    """
+    raw_dir = Path(raw_dir)
+    quality = QualityLog() if quality is None else quality
+    zones = timezone if isinstance(timezone, dict) else {"default": timezone}
+
+    def zone(kind: str) -> str:
+        tz = zones.get(kind, zones.get("default"))
+        if tz is None:
+            raise ValueError(f"no time zone given for the {kind} export; pass --timezone")
+        return tz
+
+    logs_dir = raw_dir / "moodle_logs"
+    if not logs_dir.is_dir() or not any(logs_dir.glob("*.csv")):
+        raise FileNotFoundError(f"{logs_dir}: no Moodle log CSVs found; the layout is "
+                                "described in data/raw/README.md")
+    events = pd.concat(_read_csvs(logs_dir, moodle.read_moodle_log, timezone=zone("moodle_logs"),
+                                  exclude_ids=tuple(exclude_ids), admin_ids=tuple(admin_ids),
+                                  quality=quality), ignore_index=True)
+    events = drop_duplicates(events, source="moodle_logs", quality=quality)
+
+    forum_dir = raw_dir / "forum_posts"
+    if forum_dir.is_dir() and any(forum_dir.glob("*.csv")):
+        posts = pd.concat(_read_csvs(forum_dir, moodle.read_forum_posts, quality=quality),
+                          ignore_index=True)
+        posts = drop_duplicates(posts, source="forum_posts", quality=quality)
+        # The export is the one place replies are named; the log's own post events would
+        # count every post twice, so they are replaced by the export's rows.
+        courses_with_export = set(posts["course"])
+        in_log = (events["action"] == "post") & events["course"].isin(courses_with_export)
+        quality.count("moodle_logs", "forum post events replaced by the forum posts export",
+                      int(in_log.sum()))
+        events = pd.concat([events.loc[~in_log], posts], ignore_index=True)
+
+    tables: dict[str, pd.DataFrame] = {}
+    people, test_ids = None, set()
+    if (raw_dir / "enrolments.csv").exists():
+        learners, people = mapping.load_enrolments(raw_dir / "enrolments.csv",
+                                                   timezone=zone("enrolments"), quality=quality)
+        test_ids = test_account_ids(people, pattern=test_account_pattern)
+        learners = drop_ids(learners, test_ids, source="enrolments", rule="test account",
+                            quality=quality)
+        people = people.loc[~people["user_id"].astype(str).isin(test_ids)]
+        events = drop_ids(events, test_ids, source="moodle_logs", rule="test account",
+                          quality=quality)
+        events = keep_enrolled(events, learners, source="moodle_logs", quality=quality)
+    else:
+        # No enrolment export: everyone seen in the log (after staff removal) is a learner.
+        learners = (events.groupby(["learner_id", "course"], as_index=False)
+                    .agg(enrolled_at=("timestamp", "min")))
+        learners["enrolled_at"] = pd.NaT
+        learners["enrolled_at"] = learners["enrolled_at"].astype("datetime64[ns, UTC]")
+        learners["organisation"] = None
+        learners["acquisition_channel"] = None
+        quality.count("learners", "no enrolment export: learners are the users seen in the log",
+                      len(learners), action="flagged")
+
+    attendance_dir = raw_dir / "attendance"
+    if attendance_dir.is_dir():
+        sheets = [attendance.read_zoom_participants(p, timezone=zone("zoom"), quality=quality)
+                  for p in sorted(attendance_dir.glob("zoom*.csv"))]
+        sheets += [attendance.read_signin_sheet(p, timezone=zone("signin"), quality=quality)
+                   for p in sorted(attendance_dir.glob("signin*.csv"))]
+        if sheets and people is None:
+            quality.count("attendance", "no enrolment export to match names and e-mails against",
+                          sum(len(s) for s in sheets))
+        elif sheets:
+            matched = attendance.match_attendance(pd.concat(sheets, ignore_index=True), people,
+                                                  source="attendance", quality=quality)
+            events = pd.concat([events, matched], ignore_index=True)
+
+    tables["events"] = events.sort_values(["course", "timestamp", "learner_id"],
+                                          kind="stable").reset_index(drop=True)
+    tables["learners"] = learners
+    if (raw_dir / "outcomes.csv").exists():
+        outcomes = mapping.load_outcomes(raw_dir / "outcomes.csv", timezone=zone("outcomes"),
+                                         quality=quality)
+        if test_ids:
+            outcomes = drop_ids(outcomes, test_ids, source="outcomes", rule="test account",
+                                quality=quality)
+        tables["outcomes"] = outcomes
+    tables["courses"] = _courses(raw_dir, events, zone, quality)
+    return tables
+
+
+def _courses(raw_dir: Path, events: pd.DataFrame, zone, quality: QualityLog) -> pd.DataFrame:
+    # The data ends where each course's log ends: learners quiet after that are censored.
+    data_end = events.groupby("course")["timestamp"].max().rename("observation_end")
+    if (raw_dir / "courses.csv").exists():
+        courses = mapping.load_courses(raw_dir / "courses.csv", timezone=zone("courses"),
+                                       quality=quality)
+    else:
+        first = events.groupby("course")["timestamp"].min()
+        courses = pd.DataFrame({"course": first.index, "title": None, "starts_at": first.values,
+                                "ends_at": pd.Series(pd.NaT, index=first.index,
+                                                     dtype="datetime64[ns, UTC]").values})
+        quality.count("courses", "no courses export: a course starts at its first log event",
+                      len(courses), action="flagged")
+    courses = courses.drop(columns="observation_end", errors="ignore").merge(
+        data_end, left_on="course", right_index=True, how="left")
+    no_events = courses["observation_end"].isna()
+    courses.loc[no_events, "observation_end"] = courses.loc[no_events, "starts_at"]
+    return courses.reset_index(drop=True)
+
+
+def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
+            timezone: str | None = None, processed_root: str | os.PathLike | None = None,
+            key: bytes | None = None, exclude_ids: tuple[str, ...] = (),
+            admin_ids: tuple[int, ...] = (2,)) -> Path:
+    """Read raw exports, clean them, pseudonymise ids and write ``data/processed/<name>/``.
+
+    Parameters
+    ----------
+    source : {"moodle", "demo"}
+        What the folder holds (see :data:`SOURCES`).
+    raw_dir : path
+        The raw export folder; only read, never written.
+    name : str
+        The processed dataset's name (folder under `processed_root`).
+    timezone : str, optional
+        IANA time zone of the exports' local times. Required for ``moodle``; for ``demo`` it
+        is read from MANIFEST.json.
+    processed_root : path, optional
+        Defaults to ``data/processed`` in the repository.
+    key : bytes, optional
+        Pseudonymisation key (defaults to :func:`pseudonymisation_key`).
+    exclude_ids, admin_ids
+        Passed to :func:`load_exports`.
+
+    Returns
+    -------
+    Path of the dataset folder.
+    """
+    raw_dir = Path(raw_dir)
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"dataset name {name!r}: use letters, digits, '.', '_' or '-'")
+    if source == "demo":
+        zones = _manifest_timezones(raw_dir)
+    elif timezone is None:
+        raise ValueError("a Moodle log has no time zone: give the site's zone, "
+                         "e.g. --timezone Europe/London")
+    else:
+        zones = timezone
+    quality = QualityLog()
+    tables = load_exports(raw_dir, timezone=zones, exclude_ids=exclude_ids,
+                          admin_ids=admin_ids, quality=quality)
+    key = pseudonymisation_key() if key is None else key
+    for table in ("events", "learners", "outcomes"):
+        if table in tables:
+            columns = ("learner_id", "target_learner_id") if table == "events" else ("learner_id",)
+            tables[table] = pseudonymise(tables[table], columns=columns, key=key)
+    tables["events"] = tables["events"][schema.COLUMNS["events"]]
+    root = Path(processed_root) if processed_root else repository_root() / "data" / "processed"
+    info = {"dataset": name, "source": source, "raw_dir": raw_dir.name, **quality.to_dict()}
+    return schema.write_dataset(root / name, tables, info)
