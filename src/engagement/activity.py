@@ -131,3 +131,43 @@ def started_share(events: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
     out["never_started"] = out["enrolled"] - out["started"]
     out["share_started"] = out["started"] / out["enrolled"]
     return out
+
+
+def totals(events: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
+    """Distinct learners and events over the whole period, per group of `by`.
+
+    Returns
+    -------
+    DataFrame: the `by` columns, learners, events; sorted by learners, most first.
+    """
+    _check_columns(events, ["learner_id", "count", *by], "events")
+    return (events.groupby(by, as_index=False)
+            .agg(learners=("learner_id", "nunique"), events=("count", "sum"))
+            .sort_values("learners", ascending=False, kind="stable").reset_index(drop=True))
+
+
+def describe_started(started: pd.DataFrame) -> str:
+    """One sentence on how many enrolled learners ever started (from :func:`started_share`)."""
+    enrolled, began = int(started["enrolled"].sum()), int(started["started"].sum())
+    if not enrolled:
+        return "No enrolments in these data."
+    worst = started.sort_values("share_started").iloc[0]
+    return (f"Of {enrolled:,} enrolments, {began:,} ({began / enrolled:.0%}) led to any online "
+            f"activity; {enrolled - began:,} learners enrolled and never started. The lowest "
+            f"start rate is in {worst['course']} ({worst['share_started']:.0%}).")
+
+
+def describe_drop(after_start: pd.DataFrame) -> str:
+    """Sentences on the drop after the first week (from :func:`activity_after_start`)."""
+    observed = after_start[after_start["observed"] > 0].set_index("weeks_since_start")
+    if 1 not in observed.index:
+        return "The data do not yet cover a second week for any learner."
+    parts = [f"Of learners who started, {observed.loc[1, 'share']:.0%} were active online again "
+             f"in the week after their first (n = {int(observed.loc[1, 'observed']):,})"]
+    later = [k for k in (4, 8) if k in observed.index]
+    parts += [f"{observed.loc[k, 'share']:.0%} in week {k} (n = {int(observed.loc[k, 'observed']):,})"
+              for k in later]
+    drops = observed["share"].diff().dropna()
+    steepest = int(drops.idxmin())
+    return ("; ".join(parts) + f". The steepest fall is from week {steepest - 1} to week "
+            f"{steepest} ({-drops.min():.0%} of learners).")

@@ -331,3 +331,55 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
     root = Path(processed_root) if processed_root else repository_root() / "data" / "processed"
     info = {"dataset": name, "source": source, "raw_dir": raw_dir.name, **quality.to_dict()}
     return schema.write_dataset(root / name, tables, info)
+
+
+def quality_tables(quality: dict) -> dict[str, pd.DataFrame]:
+    """quality.json as tidy tables: raw_files, timezones, rules, matching."""
+    return {
+        "raw_files": pd.DataFrame(quality.get("raw_files", []),
+                                  columns=["source", "file", "rows", "md5"]),
+        "timezones": pd.DataFrame(sorted(quality.get("timezones", {}).items()),
+                                  columns=["source", "time_zone_assumed"]),
+        "rules": pd.DataFrame(quality.get("rules", []),
+                              columns=["source", "rule", "action", "rows", "detail"]),
+        "matching": pd.DataFrame(quality.get("matching", []),
+                                 columns=["source", "rows", "by_email", "by_name", "unmatched",
+                                          "match_rate"]),
+    }
+
+
+def rows_accounted(quality: dict) -> pd.DataFrame:
+    """Per source: rows read from raw files, rows dropped by some rule, rows kept.
+
+    Returns
+    -------
+    DataFrame: source, read, dropped, kept (read - dropped).
+    """
+    rules = quality_tables(quality)["rules"]
+    dropped = rules[rules["action"] == "dropped"].groupby("source")["rows"].sum()
+    read = pd.Series(quality.get("rows_read", {}), dtype="int64")
+    out = pd.DataFrame({"read": read}).join(dropped.rename("dropped"), how="left")
+    out["dropped"] = out["dropped"].fillna(0).astype("int64")
+    out["kept"] = out["read"] - out["dropped"]
+    return out.rename_axis("source").reset_index()
+
+
+def describe_rules(rules: pd.DataFrame) -> str:
+    """One paragraph naming the rules that changed the most rows."""
+    active = rules[rules["rows"] > 0].sort_values("rows", ascending=False)
+    if active.empty:
+        return "No cleaning rule changed any row."
+    top = "; ".join(f"{r.rule} ({r.source}): {r.action} {r.rows:,} rows"
+                    for r in active.head(3).itertuples())
+    return (f"{len(active)} rule(s) changed rows. The largest: {top}. "
+            f"In all {int(active.loc[active['action'] == 'dropped', 'rows'].sum()):,} rows "
+            "were dropped, each counted under its rule above.")
+
+
+def describe_matching(matching: pd.DataFrame) -> str:
+    """One sentence per people-naming source on how many rows matched a learner."""
+    return " ".join(
+        f"{m.source}: {m.by_email + m.by_name:,} of {m.rows:,} rows ({m.match_rate:.0%}) matched "
+        f"an enrolled learner ({m.by_email:,} by e-mail, {m.by_name:,} by name); {m.unmatched:,} "
+        "matched nobody and are left out of attendance measures."
+        for m in matching.itertuples())

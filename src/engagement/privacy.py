@@ -1,0 +1,458 @@
+"""What a partner may see: identifier refusal, small-cell suppression, anonymous organisations,
+and a scan of finished HTML reports for anything that identifies a learner.
+
+Two audiences (DESIGN.md, "Reports and audiences"):
+
+- ``researcher``: internal; tables shown as computed (identifier columns are still refused,
+  because no report table needs one).
+- ``partner``: what leaves the organisation; no learner identity, no group smaller than the
+  minimum size, organisations other than the reader's own shown only under anonymous labels.
+
+Notebooks call :func:`for_audience` on every table they show, and the report batch runs
+:func:`scan_html` on every partner HTML it writes.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+AUDIENCES = ("researcher", "partner")
+
+PSEUDONYM_PATTERN = re.compile(r"\bL-[0-9a-f]{10}\b")
+"""A pseudonymised learner id as clean.py writes it: ``L-`` and 10 lowercase hex digits."""
+
+IDENTIFIER_COLUMNS = frozenset({
+    # contract and pseudonymised ids
+    "learner_id", "target_learner_id", "learner", "pseudonym",
+    # raw exports (Moodle logs and forum posts, enrolments, Zoom, sign-in sheets, OULAD)
+    "user_id", "userid", "user", "username", "user_name", "student_id", "id_student",
+    "affected_user", "related_user", "user_full_name", "userfullname", "full_name",
+    "fullname", "name", "name_original_name", "first_name", "firstname", "last_name",
+    "lastname", "surname", "email", "e_mail", "email_address", "user_email", "mail",
+    "ip_address", "ip", "ipaddress", "phone", "phone_number", "mobile", "address",
+    "postcode", "zip_code", "date_of_birth", "dob",
+})
+"""Column names (normalised: lower case, non-alphanumerics as ``_``) that identify a person."""
+
+SUPPRESSED_SUFFIX = "_suppressed"
+"""Suffix of the boolean marker column :func:`suppress_small` adds for each column it touches."""
+
+
+def _normalise(label) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(label).strip().lower()).strip("_")
+
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+                    r"\.[A-Za-z]{2,}(?![\w-])")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# Four octets, each 0-255, not part of a longer dotted or alphanumeric run (so "2.3.3" and
+# "1.2.3.4.5" do not match, "10.0.0.1." at the end of a sentence does).
+_IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w]|\.\d)")
+
+
+def refuse_identifiers(df: pd.DataFrame, *, check_values: bool = False) -> pd.DataFrame:
+    """Raise if a table carries a column that identifies a person.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table about to be shown. It is not modified.
+    check_values : bool
+        Also look inside text columns for pseudonymised learner ids (:data:`PSEUDONYM_PATTERN`)
+        and e-mail addresses, whatever the column is called. Used for the partner audience.
+
+    Returns
+    -------
+    DataFrame
+        `df` itself, unchanged, so the call chains (``df.pipe(refuse_identifiers)``).
+
+    Raises
+    ------
+    ValueError
+        Naming every offending column (or index level) and, for values, the first offending
+        row label.
+    """
+    labels = [*map(str, df.columns), *(str(n) for n in df.index.names if n is not None)]
+    bad = [c for c in labels if _normalise(c) in IDENTIFIER_COLUMNS]
+    if bad:
+        raise ValueError(
+            f"identifier column(s) {', '.join(map(repr, bad))} cannot be shown in a report; "
+            "aggregate them away or drop them first")
+    if check_values:
+        problems = []
+        frame = df.reset_index() if any(n is not None for n in df.index.names) else df
+        for col in frame.columns:
+            values = frame[col]
+            if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+                continue
+            text = values.dropna().astype(str)
+            for what, pattern in (("pseudonymised learner id", PSEUDONYM_PATTERN),
+                                  ("e-mail address", _EMAIL)):
+                hit = text[text.str.contains(pattern, regex=True)]
+                if len(hit):
+                    problems.append(f"column {str(col)!r} holds {what}s "
+                                    f"({len(hit)} row(s), first at row label {hit.index[0]!r})")
+        if problems:
+            raise ValueError("table cannot be shown to a partner: " + "; ".join(problems))
+    return df
+
+
+def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_size: int = 5,
+                   n_column: str | None = "n", linked: Mapping[str, Sequence[str]] | None = None,
+                   label_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Hide counts of fewer than `min_size` (but more than zero) people.
+
+    What is suppressed (replaced by missing):
+
+    1. every cell of a `count_columns` column whose value is > 0 and < `min_size`
+       (zero is kept: "nobody" discloses nothing about an individual);
+    2. every column listed in ``linked[c]`` on the rows where count column ``c`` was
+       suppressed (derived values such as a share or its interval would otherwise give the
+       hidden count back);
+    3. every numeric cell of a row whose `n_column` (the number of learners behind the row)
+       is > 0 and < `min_size`, except `label_columns` (numeric labels such as week or k).
+
+    For each column touched, a boolean column ``<column>_suppressed`` marks the hidden cells,
+    so that :func:`render_suppressed` can show them as ``"<5"`` (counts) or ``"n<5"`` (other
+    values). That rendering is for display only: the numbers are gone from the table.
+
+    Secondary (complementary) suppression is NOT done yet: a hidden cell can still be worked
+    out from a row or column total shown next to it. Do not show totals beside suppressed
+    cells until that is implemented (a later issue).
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table. It is not modified.
+    count_columns : sequence of str
+        Columns holding counts of people.
+    min_size : int
+        The smallest group that may be shown (default 5).
+    n_column : str or None
+        The column giving the number of learners behind each row. Used when the table has
+        it; the default ``"n"`` is silently skipped when absent, any other name must exist.
+    linked : mapping, optional
+        ``{count column: [columns derived from it]}``.
+    label_columns : sequence of str
+        Numeric columns that name the row and are never suppressed.
+
+    Returns
+    -------
+    DataFrame
+        A copy of `df` with the hidden cells missing (integer columns become nullable
+        ``Int64``), plus one boolean ``<column>_suppressed`` column per column touched.
+
+    Raises
+    ------
+    ValueError
+        If a named column is missing or a count column is not numeric.
+    """
+    if min_size < 1:
+        raise ValueError(f"min_size must be at least 1, not {min_size!r}")
+    linked = dict(linked or {})
+    use_n = n_column is not None and n_column in df.columns
+    if n_column is not None and n_column != "n" and not use_n:
+        raise ValueError(f"n_column {n_column!r} is not a column of the table "
+                         f"({', '.join(map(str, df.columns))})")
+    needed = [*count_columns, *linked, *(c for cs in linked.values() for c in cs), *label_columns]
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise ValueError(f"column(s) {', '.join(map(repr, missing))} not in the table "
+                         f"({', '.join(map(str, df.columns))})")
+    unknown_links = [c for c in linked if c not in count_columns and c != n_column]
+    if unknown_links:
+        raise ValueError(f"linked keys {', '.join(map(repr, unknown_links))} must be count columns")
+    counts = list(dict.fromkeys([*count_columns, *([n_column] if use_n else [])]))
+    for col in counts:
+        if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
+            raise ValueError(f"count column {col!r} must be numeric, not {df[col].dtype}")
+
+    out = df.copy()
+    masks: dict[str, pd.Series] = {}
+
+    def hide(col: str, rows: pd.Series) -> None:
+        masks[col] = masks.get(col, pd.Series(False, index=out.index)) | rows
+
+    small = {c: (df[c] > 0) & (df[c] < min_size) for c in counts}
+    for col in counts:
+        rows = small[col].fillna(False).astype(bool)
+        hide(col, rows)
+        for derived in linked.get(col, ()):
+            hide(derived, rows)
+    if use_n:
+        rows = small[n_column].fillna(False).astype(bool)
+        numeric = [c for c in df.columns
+                   if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+                   and c not in label_columns]
+        for col in numeric:
+            hide(col, rows)
+
+    for col, rows in masks.items():
+        if pd.api.types.is_integer_dtype(out[col]):
+            out[col] = out[col].astype("Int64")  # so that a missing value fits
+        out[col] = out[col].mask(rows)
+        out[f"{col}{SUPPRESSED_SUFFIX}"] = rows.to_numpy()
+    return out
+
+
+def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
+                      count_columns: Sequence[str] = ("n",)) -> pd.DataFrame:
+    """The display form of a :func:`suppress_small` table: hidden cells as text markers.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Output of :func:`suppress_small`. It is not modified.
+    min_size : int
+        The minimum size used, shown in the marker.
+    count_columns : sequence of str
+        Columns whose hidden cells read ``"<5"``; other hidden cells read ``"n<5"``.
+
+    Returns
+    -------
+    DataFrame
+        The same columns without the ``*_suppressed`` markers; a column with a hidden cell
+        becomes text (object dtype), with ``"<5"``/``"n<5"`` where a value was hidden.
+    """
+    out = df.copy()
+    markers = [c for c in out.columns if str(c).endswith(SUPPRESSED_SUFFIX)
+               and str(c)[: -len(SUPPRESSED_SUFFIX)] in out.columns]
+    for marker in markers:
+        col = str(marker)[: -len(SUPPRESSED_SUFFIX)]
+        rows = out[marker].fillna(False).astype(bool)
+        if rows.any():
+            text = f"<{min_size}" if col in count_columns else f"n<{min_size}"
+            out[col] = out[col].astype(object).where(~rows, text)
+    return out.drop(columns=markers)
+
+
+def _letters(i: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (spreadsheet column style)."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def organisation_labels(df: pd.DataFrame, *, column: str = "organisation", own: str | None = None,
+                        size_column: str | None = None,
+                        prefix: str = "Organisation") -> dict[str, str]:
+    """Anonymous labels for organisations: ``{"Acme": "Organisation A", ...}``.
+
+    Organisations are lettered by size, largest first (size = number of rows, or the sum of
+    `size_column`), ties broken by name so that the result does not depend on row order.
+    Compute the labels once (e.g. on the learners table) and pass them to
+    :func:`anonymise_organisations` for every table of a report, so that "Organisation B"
+    is the same organisation throughout.
+
+    Returns
+    -------
+    dict
+        Organisation name -> label; `own`, when given, maps to itself.
+    """
+    if column not in df.columns:
+        raise ValueError(f"organisation column {column!r} not in the table "
+                         f"({', '.join(map(str, df.columns))})")
+    orgs = df[[column] + ([size_column] if size_column else [])].dropna(subset=[column])
+    if size_column:
+        sizes = orgs.groupby(column, observed=True)[size_column].sum()
+    else:
+        sizes = orgs.groupby(column, observed=True).size()
+    sizes = sizes.rename("size").reset_index()
+    sizes[column] = sizes[column].astype(str)
+    ordered = sizes.sort_values(["size", column], ascending=[False, True], kind="mergesort")
+    labels, k = {}, 0
+    for name in ordered[column]:
+        if own is not None and name == own:
+            labels[name] = name
+            continue
+        labels[name] = f"{prefix} {_letters(k)}"
+        k += 1
+    return labels
+
+
+def anonymise_organisations(df: pd.DataFrame, *, column: str = "organisation",
+                            own: str | None = None, size_column: str | None = None,
+                            labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Replace organisation names by stable anonymous labels, keeping the reader's own.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table. It is not modified.
+    column : str
+        The organisation column.
+    own : str, optional
+        The reader's organisation, left named.
+    size_column : str, optional
+        Column whose sum per organisation orders the labels (default: row count).
+    labels : mapping, optional
+        Labels from :func:`organisation_labels`, to keep them the same across tables.
+
+    Returns
+    -------
+    DataFrame
+        A copy of `df` with `column` replaced by ``"Organisation A"``, ``"Organisation B"``...
+        (A the largest) or `own`'s name; missing organisations stay missing.
+
+    Raises
+    ------
+    ValueError
+        If the column is missing, or `labels` lacks an organisation of the table.
+    """
+    if labels is None:
+        labels = organisation_labels(df, column=column, own=own, size_column=size_column)
+    elif column not in df.columns:
+        raise ValueError(f"organisation column {column!r} not in the table")
+    names = df[column].dropna().astype(str)
+    unlabelled = sorted(set(names) - set(labels))
+    if unlabelled:
+        raise ValueError(f"{len(unlabelled)} organisation(s) in column {column!r} have no label; "
+                         "compute the labels on a table holding every organisation")
+    out = df.copy()
+    out[column] = df[column].map(lambda v: v if pd.isna(v) else labels[str(v)])
+    return out
+
+
+def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
+                 count_columns: Sequence[str] = (), organisation_column: str | None = None,
+                 own_organisation: str | None = None, n_column: str | None = "n",
+                 linked: Mapping[str, Sequence[str]] | None = None,
+                 label_columns: Sequence[str] = (),
+                 labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The table to show to `audience`.
+
+    ``researcher``: `df` as is (a copy), once identifier columns have been refused.
+    ``partner``: identifier columns refused, and pseudonymised ids or e-mail addresses in any
+    text column refused; organisations other than `own_organisation` anonymised (when
+    `organisation_column` is given; pass `labels` from :func:`organisation_labels` to keep
+    them the same across tables); small cells suppressed (:func:`suppress_small`, which
+    `n_column`, `linked` and `label_columns` are passed to).
+
+    Returns
+    -------
+    DataFrame
+        For ``researcher`` the columns of `df`; for ``partner`` the same columns with hidden
+        cells missing, plus the ``*_suppressed`` marker columns of :func:`suppress_small`
+        (show it with :func:`render_suppressed`).
+
+    Raises
+    ------
+    ValueError
+        Unknown audience, identifier column, or a bad column name.
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+    if audience == "researcher":
+        refuse_identifiers(df)
+        return df.copy()
+    refuse_identifiers(df, check_values=True)
+    out = df
+    if organisation_column is not None:
+        out = anonymise_organisations(out, column=organisation_column, own=own_organisation,
+                                      labels=labels)
+    return suppress_small(out, count_columns=count_columns, min_size=min_size,
+                          n_column=n_column, linked=linked, label_columns=label_columns)
+
+
+# --- scanning finished HTML ---------------------------------------------------------------
+
+_DATA_QUOTED = re.compile(r"""(["'])\s*data:.*?\1""", re.S | re.I)
+_DATA_CSS = re.compile(r"url\(\s*data:[^)]*\)", re.I)
+_DATA_BARE = re.compile(r"data:[a-z]+/[\w.+-]+[^\s\"'<>)]*", re.I)
+_EXTERNAL = r"""\s*(?:https?:)?//"""
+_TAG_CHECKS = (
+    ("external_script", re.compile(rf"<script\b[^>]*\bsrc\s*=\s*[\"']?{_EXTERNAL}[^>]*>", re.I)),
+    ("external_link", re.compile(rf"<link\b[^>]*\bhref\s*=\s*[\"']?{_EXTERNAL}[^>]*>", re.I)),
+    ("external_image", re.compile(
+        rf"<(?:img|image)\b[^>]*\b(?:src|srcset|xlink:href|href)\s*=\s*[\"']?{_EXTERNAL}[^>]*>",
+        re.I)),
+    ("external_frame", re.compile(
+        rf"<(?:iframe|embed|object|audio|video|source|track)\b[^>]*\b(?:src|data)\s*=\s*[\"']?"
+        rf"{_EXTERNAL}[^>]*>", re.I)),
+    ("external_css", re.compile(
+        rf"@import\s+(?:url\(\s*)?[\"']?{_EXTERNAL}[^;]*|url\(\s*[\"']?{_EXTERNAL}[^)]*\)", re.I)),
+    ("external_module", re.compile(rf"\bimport\s*\(\s*[\"']{_EXTERNAL}[^)]*\)", re.I)),
+)
+# Code input: the editor of a code cell (lab template), the input area of the classic one.
+# jp-InputArea alone is not enough: the lab template wraps markdown cells in it too.
+_CODE_CLASSES = {"jp-InputArea-editor", "jp-CodeMirrorEditor", "input_area"}
+_CLASS_ATTR = re.compile(r"""\bclass\s*=\s*(["'])(.*?)\1""", re.S | re.I)
+_CODE_CELL_INPUT = re.compile(
+    r"""class\s*=\s*["'][^"']*\bjp-CodeCell\b[^"']*["'][^>]*>\s*<div\s+class\s*=\s*["']"""
+    r"""[^"']*\bjp-Cell-inputWrapper\b""", re.I)
+
+
+def _strip_data_uris(text: str) -> str:
+    # Inline images are base64: random text that could spell anything.
+    text = _DATA_QUOTED.sub(lambda m: f"{m.group(1)}data:{m.group(1)}", text)
+    text = _DATA_CSS.sub("url(data:)", text)
+    return _DATA_BARE.sub("data:", text)
+
+
+def _context(text: str, start: int, end: int, width: int = 30) -> str:
+    return re.sub(r"\s+", " ", text[max(0, start - width): end + width]).strip()
+
+
+def scan_html(html: str, *, extra_terms: Iterable[str] = ()) -> list[dict]:
+    """Find what must not be in a partner report.
+
+    Looks for: e-mail addresses; IPv4 addresses (four octets 0-255, so three-part version
+    numbers such as "2.3.3" do not match); pseudonymised learner ids; code input cells;
+    anything fetched from the network (``<script src>``, ``<link href>``, ``<img src>``,
+    frames, CSS ``@import``/``url()`` and JS ``import()`` of an ``http(s)://`` or ``//`` URL);
+    and each of `extra_terms` (names of people or organisations; whole words, any case).
+    ``data:`` URIs (inline images) are removed before scanning so that base64 cannot match.
+
+    Parameters
+    ----------
+    html : str
+        The page.
+    extra_terms : iterable of str
+        Words that must not appear.
+
+    Returns
+    -------
+    list of dict
+        One per leak, in order of kind then position: ``kind`` (email, ipv4, pseudonym,
+        code_input, external_script, external_link, external_image, external_frame,
+        external_css, external_module, term), ``match`` (the text found) and ``context``
+        (the text around it, whitespace collapsed). Empty when the page is clean.
+    """
+    page = _strip_data_uris(html)
+    text = _html.unescape(page)
+    leaks: list[dict] = []
+
+    def add(kind: str, source: str, m: re.Match) -> None:
+        leaks.append({"kind": kind, "match": m.group(0),
+                      "context": _context(source, m.start(), m.end())})
+
+    for kind, pattern in (("email", _EMAIL), ("ipv4", _IPV4), ("pseudonym", PSEUDONYM_PATTERN)):
+        for m in pattern.finditer(text):
+            add(kind, text, m)
+    for m in _CLASS_ATTR.finditer(page):
+        if _CODE_CLASSES & set(m.group(2).split()):
+            add("code_input", page, m)
+    for m in _CODE_CELL_INPUT.finditer(page):
+        add("code_input", page, m)
+    for kind, pattern in _TAG_CHECKS:
+        for m in pattern.finditer(page):
+            add(kind, page, m)
+    for term in dict.fromkeys(t.strip() for t in extra_terms):
+        if term:
+            for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.I):
+                add("term", text, m)
+    return leaks
+
+
+def scan_report(path: str | os.PathLike, **kw) -> list[dict]:
+    """:func:`scan_html` on a file (read as UTF-8); keywords are passed on."""
+    return scan_html(Path(path).read_text(encoding="utf-8", errors="replace"), **kw)

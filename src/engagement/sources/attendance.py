@@ -1,0 +1,461 @@
+"""Attendance: Zoom participants reports and sign-in sheets, matched to enrolled learners.
+
+Both kinds of file name people, not LMS ids. :func:`read_zoom_participants` and
+:func:`read_signin_sheet` turn them into one tidy *attendance* table (one row per person per
+session); :func:`match_attendance` matches its rows to enrolled learners, by e-mail first,
+then by normalised name within the course, and returns contract ``events``. Nothing is
+guessed: a name shared by two enrolled learners of the course is left unmatched
+(ambiguous), and unmatched rows are counted in the quality log, never dropped silently.
+
+Attendance table columns: session_id, course, format (webinar, tutorial, face_to_face),
+name, email (None when blank), started_at (UTC), minutes (float, NaN when unknown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from engagement.schema import InputError, QualityLog, validate
+from engagement.sources.mapping import _read_records, to_utc
+
+ATTENDANCE_COLUMNS = ["session_id", "course", "format", "name", "email", "started_at",
+                      "minutes"]
+FORMATS = ("webinar", "tutorial", "face_to_face")
+MATCHED_BY = ("email", "name", "ambiguous", "none")
+UNMATCHED_RULE = "unmatched: no enrolled learner with this e-mail or name"
+AMBIGUOUS_RULE = "unmatched: name shared by several enrolled learners of the course"
+
+# Zoom has renamed its report columns over the years; these are the spellings accepted
+# (compared case-insensitively).
+_ZOOM_COLUMNS = {
+    "meeting_id": ("meeting id", "webinar id"),
+    "topic": ("topic",),
+    "name": ("name (original name)", "user name (original name)", "name"),
+    "email": ("user email", "email"),
+    "join": ("join time",),
+    "leave": ("leave time",),
+    "duration": ("duration (minutes)", "duration (mins)", "duration"),
+}
+_ZOOM_TIME_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S",
+                      "%m/%d/%Y %H:%M")
+_SIGNIN_COLUMNS = {
+    "date": ("date",), "start": ("start", "start time"), "course": ("course",),
+    "format": ("format",), "name": ("full name", "name"), "email": ("email", "e-mail"),
+}
+
+
+def normalise_name(name) -> str:
+    """A name for matching: accents removed, case folded, punctuation removed, spaces collapsed.
+
+    Apostrophes are deleted (O'Brien -> obrien); other punctuation becomes a space
+    (Jean-Luc -> jean luc).
+    """
+    if name is None or (isinstance(name, float) and np.isnan(name)):
+        return ""
+    text = unicodedata.normalize("NFKD", str(name))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"['\u2019`\u00b4]", "", text)
+    text = "".join(c if c.isalnum() or c.isspace() else " " for c in text)
+    return " ".join(text.split())
+
+
+def _email(value) -> str | None:
+    text = "" if value is None else str(value).strip()
+    return text.casefold() if text else None
+
+
+def _columns(header, wanted: dict, path, optional=()) -> dict[str, int]:
+    found = {h.strip().casefold(): i for i, h in enumerate(header)}
+    index, missing = {}, []
+    for key, names in wanted.items():
+        hit = next((found[n] for n in names if n in found), None)
+        if hit is None and key not in optional:
+            missing.append(names[0])
+        index[key] = hit
+    if missing:
+        raise InputError(path, f"column(s) {', '.join(map(repr, missing))} not found; the file "
+                         f"has {', '.join(map(repr, header))}", row=1)
+    return index
+
+
+def _zoom_time(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    for fmt in _ZOOM_TIME_FORMATS:
+        try:
+            return dt.datetime.strptime(str(value).strip(), fmt)
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def _empty_attendance() -> pd.DataFrame:
+    return pd.DataFrame({"session_id": pd.Series(dtype=object), "course": pd.Series(dtype=object),
+                         "format": pd.Series(dtype=object), "name": pd.Series(dtype=object),
+                         "email": pd.Series(dtype=object),
+                         "started_at": pd.Series(dtype="datetime64[ns, UTC]"),
+                         "minutes": pd.Series(dtype=float)})
+
+
+def read_zoom_participants(path: str | os.PathLike, *, timezone: str,
+                           quality: QualityLog | None = None,
+                           source: str = "zoom") -> pd.DataFrame:
+    """Read a Zoom webinar participants report (CSV or XLSX).
+
+    Columns Meeting ID, Topic, Name (Original Name), User Email, Join Time, Leave Time
+    ("MM/DD/YYYY hh:mm:ss AM", local to `timezone`), Duration (Minutes), Guest (ignored).
+    The older two-part report (meeting details, a blank line, then the participants) is
+    read too. The course is the first word of the Topic ("DIG101 webinar: week 3" ->
+    DIG101). A renamed participant's "(original name)" is removed from the name.
+
+    A person's several join/leave rows in one meeting are merged into one row (counted as
+    fixed): same e-mail, or, for rows without one, the same normalised name. A recurring
+    Zoom meeting keeps its Meeting ID every week, so a session is the meeting on one local
+    date: session_id is ``zoom:<Meeting ID>:<YYYY-MM-DD>``.
+
+    Parameters
+    ----------
+    path : path
+        The report; only read.
+    timezone : str
+        IANA zone of the report's times (the Zoom account's zone).
+    quality : QualityLog, optional
+        Receives the file read, the time zone and the merged rows.
+    source : str
+        Name of the source in `quality`.
+
+    Returns
+    -------
+    DataFrame, one row per person per session: session_id, course, format ("webinar"),
+    name, email (None when blank), started_at (first join, UTC), minutes (sum of the
+    rows' durations).
+    """
+    quality = QualityLog() if quality is None else quality
+    header, rows, lines = _read_records(path)
+    lowered = [h.casefold() for h in header]
+    if "join time" not in lowered and "meeting id" in lowered and rows:
+        header, rows, lines = _two_part_report(header, rows, lines, path)
+    cols = _columns(header, _ZOOM_COLUMNS, path, optional=("duration",))
+    quality.read(source, path, len(rows))
+    quality.timezone(source, timezone)
+    if not rows:
+        return _empty_attendance()
+
+    def get(key):
+        i = cols[key]
+        return pd.Series([r[i] if i is not None else "" for r in rows], dtype=object)
+
+    lines = np.asarray(lines)
+    where = {k: header[i] for k, i in cols.items() if i is not None}
+    meeting = get("meeting_id").map(lambda v: re.sub(r"\s+", "", str(v)))
+    topic = get("topic").map(lambda v: str(v).strip())
+    for key, values in (("meeting_id", meeting), ("topic", topic)):
+        blank = (values == "").to_numpy()
+        if blank.any():
+            raise InputError(path, "empty value", row=int(lines[np.flatnonzero(blank)[0]]),
+                             column=where[key])
+    course = topic.map(lambda t: re.sub(r"[:;,.\-\u2013\u2014]+$", "", t.split()[0]))
+    join = to_utc(get("join"), lines=lines, file=path, column=where["join"], timezone=timezone,
+                  fmt=_zoom_time, source=source, quality=quality)
+    leave = to_utc(get("leave"), lines=lines, file=path, column=where["leave"],
+                   timezone=timezone, fmt=_zoom_time, source=source, quality=quality)
+    if join.isna().any():
+        raise InputError(path, "empty join time", row=int(lines[np.flatnonzero(join.isna())[0]]),
+                         column=where["join"])
+    minutes = (leave - join).dt.total_seconds() / 60
+    if cols["duration"] is not None:
+        duration = get("duration")
+        given = duration != ""
+        try:
+            minutes[given] = duration[given].astype(float)
+        except ValueError:
+            bad = next(i for i, v in enumerate(duration) if v != "" and not _is_float(v))
+            raise InputError(path, f"{duration.iloc[bad]!r} is not a number of minutes",
+                             row=int(lines[bad]), column=where["duration"]) from None
+    name = get("name").map(_display_name)
+    email = get("email").map(lambda v: str(v).strip() or None)
+    local_day = join.dt.tz_convert(timezone).dt.strftime("%Y-%m-%d")
+    table = pd.DataFrame({"session_id": "zoom:" + meeting + ":" + local_day, "course": course,
+                          "format": "webinar", "name": name, "email": email,
+                          "started_at": join, "minutes": minutes})
+    merged = _merge_people(table, how={"minutes": "sum"})
+    if len(merged) < len(table):
+        quality.count(source, "rejoin rows of one person in one meeting merged",
+                      len(table) - len(merged), action="fixed")
+    return merged
+
+
+def _is_float(value) -> bool:
+    try:
+        float(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _display_name(value) -> str | None:
+    text = str(value).strip()
+    # Zoom writes "Display name (Original name)" for renamed participants.
+    text = re.sub(r"\s*\([^()]*\)$", "", text).strip() or text
+    return text or None
+
+
+def _two_part_report(header, rows, lines, path):
+    # Older Zoom reports: meeting details on line 2, then the participants' own header.
+    start = next((i for i, r in enumerate(rows)
+                  if any(str(c).strip().casefold() == "join time" for c in r)), None)
+    if start is None:
+        raise InputError(path, "no participants header (with 'Join Time') found", row=1)
+    meta = dict(zip([h.casefold() for h in header], rows[0]))
+    people_header = [str(c).strip() for c in rows[start]]
+    while people_header and people_header[-1] == "":
+        people_header.pop()
+    body = [r[:len(people_header)] + [""] * (len(people_header) - len(r[:len(people_header)]))
+            for r in rows[start + 1:]]
+    body = [r + [meta.get("meeting id", ""), meta.get("topic", "")] for r in body]
+    return (people_header + ["Meeting ID", "Topic"], body, lines[start + 1:])
+
+
+def _merge_people(table: pd.DataFrame, how: dict) -> pd.DataFrame:
+    """One row per person per session: same e-mail, else (no e-mail) same normalised name."""
+    table = table.copy()
+    table["_name"] = table["name"].map(normalise_name)
+    table["_key"] = table["email"].map(_email)
+    # A row without e-mail joins the e-mail row of the same name in the session, if only one.
+    with_email = table.dropna(subset=["_key"]).drop_duplicates(["session_id", "_name", "_key"])
+    unique = with_email.groupby(["session_id", "_name"])["_key"].agg(
+        lambda k: k.iloc[0] if len(k) == 1 else None)
+    no_email = table["_key"].isna()
+    lookup = [unique.get((s, n)) for s, n in zip(table.loc[no_email, "session_id"],
+                                                  table.loc[no_email, "_name"])]
+    table.loc[no_email, "_key"] = [k if k is not None else "name:" + n for k, n in
+                                   zip(lookup, table.loc[no_email, "_name"])]
+    table = table.sort_values(["session_id", "started_at"], kind="stable")
+    agg = {"course": "first", "format": "first",
+           "name": lambda s: s.dropna().iloc[0] if s.notna().any() else None,
+           "email": lambda s: s.dropna().iloc[0] if s.notna().any() else None,
+           "started_at": "min", **how}
+    out = table.groupby(["session_id", "_key"], sort=False, as_index=False).agg(agg)
+    out = out[ATTENDANCE_COLUMNS].sort_values(["started_at", "session_id"], kind="stable")
+    out["minutes"] = out["minutes"].astype(float)
+    return out.reset_index(drop=True)
+
+
+def read_signin_sheet(path: str | os.PathLike, *, timezone: str,
+                      quality: QualityLog | None = None,
+                      source: str = "signin") -> pd.DataFrame:
+    """Read a tutorial or face-to-face sign-in sheet (CSV or XLSX).
+
+    Columns Date (DD/MM/YYYY), Start (HH:MM, local to `timezone`), Course, Format
+    (tutorial or face_to_face; "Face to face" and "face-to-face" are read as face_to_face),
+    Full name, Email (may be blank or absent), Organisation (not used: the enrolment export
+    holds it). A row with neither name nor e-mail is dropped (counted); a person signing
+    twice in one session is kept once (counted as fixed).
+
+    Returns
+    -------
+    DataFrame, one row per person per session: session_id
+    (``signin:<course>:<YYYY-MM-DD>:<format>``), course, format, name, email (None when
+    blank), started_at (session start, UTC), minutes (NaN: sheets carry no duration).
+    """
+    quality = QualityLog() if quality is None else quality
+    header, rows, lines = _read_records(path)
+    cols = _columns(header, _SIGNIN_COLUMNS, path, optional=("email",))
+    quality.read(source, path, len(rows))
+    quality.timezone(source, timezone)
+    if not rows:
+        return _empty_attendance()
+    where = {k: header[i] for k, i in cols.items() if i is not None}
+    lines = np.asarray(lines)
+
+    def get(key):
+        i = cols[key]
+        return pd.Series([r[i] if i is not None else "" for r in rows], dtype=object)
+
+    name = get("name").map(lambda v: str(v).strip() or None)
+    email = get("email").map(lambda v: str(v).strip() or None)
+    nobody = (name.isna() & email.isna()).to_numpy()
+    if nobody.any():
+        quality.count(source, "sign-in row with neither name nor e-mail", int(nobody.sum()),
+                      detail="rows " + ", ".join(map(str, lines[nobody][:20])))
+    keep = ~nobody
+    lines = lines[keep]
+    frame = {k: get(k)[keep].reset_index(drop=True) for k in ("date", "start", "course",
+                                                               "format")}
+    name, email = name[keep].reset_index(drop=True), email[keep].reset_index(drop=True)
+    for key in ("date", "start", "course", "format"):
+        blank = (frame[key].astype(str).str.strip() == "").to_numpy()
+        if blank.any():
+            raise InputError(path, "empty value", row=int(lines[np.flatnonzero(blank)[0]]),
+                             column=where[key])
+    fmt = frame["format"].map(lambda v: re.sub(r"[\s\-]+", "_", str(v).strip().casefold()))
+    bad = (~fmt.isin(("tutorial", "face_to_face"))).to_numpy()
+    if bad.any():
+        i = np.flatnonzero(bad)[0]
+        raise InputError(path, f"format {frame['format'].iloc[i]!r} is neither tutorial nor "
+                         "face_to_face", row=int(lines[i]), column=where["format"])
+    day = _parse_each(frame["date"], _signin_date, lines, path, where["date"], "DD/MM/YYYY")
+    start = _parse_each(frame["start"], _signin_time, lines, path, where["start"], "HH:MM")
+    local = pd.Series([dt.datetime.combine(d, t) for d, t in zip(day, start)], dtype=object)
+    started = to_utc(local, lines=lines, file=path, column=where["start"], timezone=timezone,
+                     source=source, quality=quality)
+    course = frame["course"].map(lambda v: str(v).strip())
+    table = pd.DataFrame({
+        "session_id": ["signin:" + "{}:{}:{}".format(c, d.isoformat(), f)
+                       for c, d, f in zip(course, day, fmt)],
+        "course": course, "format": fmt, "name": name, "email": email,
+        "started_at": started, "minutes": np.nan})
+    merged = _merge_people(table, how={"minutes": "first"})
+    if len(merged) < len(table):
+        quality.count(source, "same person signed in twice to one session",
+                      len(table) - len(merged), action="fixed")
+    return merged
+
+
+def _parse_each(values, parse, lines, path, column, expected):
+    out = []
+    for i, value in enumerate(values):
+        try:
+            out.append(parse(value))
+        except (ValueError, TypeError):
+            raise InputError(path, f"cannot read {value!r} as {expected}", row=int(lines[i]),
+                             column=column) from None
+    return out
+
+
+def _signin_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.datetime.strptime(str(value).strip(), "%d/%m/%Y").date()
+
+
+def _signin_time(value) -> dt.time:
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, dt.time):
+        return value
+    text = str(value).strip()
+    for fmt in ("%H:%M", "%H:%M:%S", "%H.%M"):
+        try:
+            return dt.datetime.strptime(text, fmt).time()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+# --------------------------------------------------------------------------- matching
+
+def match_report(attendance: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """How each attendance row matches an enrolled learner.
+
+    By e-mail (case-insensitive, trimmed) among the learners enrolled in the row's course
+    first; then by :func:`normalise_name` within the course. A name (or e-mail) shared by
+    several enrolled learners of the course is ambiguous and left unmatched. Courses are
+    compared case-insensitively.
+
+    Parameters
+    ----------
+    attendance : DataFrame
+        Attendance rows (columns at least course, name, email), as read by
+        :func:`read_zoom_participants` or :func:`read_signin_sheet`. Not modified.
+    people : DataFrame
+        user_id, course, full_name, email (from ``mapping.load_enrolments``).
+
+    Returns
+    -------
+    DataFrame, one row per attendance row in the same order (fresh index): the attendance
+    columns, then learner_course (the course as spelt in `people` when the course is
+    known), learner_id (the raw user id; None unless matched) and matched_by (email, name,
+    ambiguous or none).
+    """
+    _require(attendance, ["course", "name", "email"], "attendance")
+    _require(people, ["user_id", "course", "full_name", "email"], "people")
+    by_email: dict[tuple, set] = {}
+    by_name: dict[tuple, set] = {}
+    course_name: dict[str, str] = {}
+    for uid, course, full_name, email in people[["user_id", "course", "full_name",
+                                                 "email"]].itertuples(index=False):
+        key = str(course).strip().casefold()
+        course_name.setdefault(key, str(course))
+        if _email(email):
+            by_email.setdefault((key, _email(email)), set()).add(str(uid))
+        if normalise_name(full_name):
+            by_name.setdefault((key, normalise_name(full_name)), set()).add(str(uid))
+    ids, how, courses = [], [], []
+    for course, name, email in attendance[["course", "name", "email"]].itertuples(index=False):
+        key = str(course).strip().casefold()
+        found, method = None, "none"
+        email_hits = by_email.get((key, _email(email)), set()) if _email(email) else set()
+        name_hits = by_name.get((key, normalise_name(name)), set()) if normalise_name(name) \
+            else set()
+        if len(email_hits) == 1:
+            found, method = next(iter(email_hits)), "email"
+        elif len(name_hits) == 1:
+            found, method = next(iter(name_hits)), "name"
+        elif len(name_hits) > 1 or len(email_hits) > 1:
+            method = "ambiguous"
+        ids.append(found)
+        how.append(method)
+        courses.append(course_name.get(key, course))
+    out = attendance.reset_index(drop=True).copy()
+    out["learner_course"] = courses
+    out["learner_id"] = pd.Series(ids, dtype=object)
+    out["matched_by"] = how
+    return out
+
+
+def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has "
+                         f"{', '.join(map(str, df.columns))}")
+
+
+def match_attendance(attendance: pd.DataFrame, people: pd.DataFrame, *, source: str,
+                     quality: QualityLog | None = None) -> pd.DataFrame:
+    """Attendance rows matched to enrolled learners, as contract ``events``.
+
+    See :func:`match_report` for the rules. The matching rate goes to
+    ``quality.match(source, ...)``; unmatched and ambiguous rows are counted under their own
+    rules (action dropped), so rows in = matched + unmatched + ambiguous. Should two rows
+    of one session match the same learner, one event is kept (counted).
+
+    Returns
+    -------
+    DataFrame, the contract ``events`` table: learner_id (raw user id), course, timestamp
+    (session start, UTC), source (the format: webinar, tutorial or face_to_face), action
+    "attend", object_id (session_id), target_learner_id (null), count (1).
+    """
+    quality = QualityLog() if quality is None else quality
+    _require(attendance, ["session_id", "format", "started_at"], "attendance")
+    report = match_report(attendance, people)
+    counts = report["matched_by"].value_counts()
+    n = {k: int(counts.get(k, 0)) for k in MATCHED_BY}
+    quality.match(source, rows=len(report), by_email=n["email"], by_name=n["name"])
+    quality.count(source, UNMATCHED_RULE, n["none"])
+    quality.count(source, AMBIGUOUS_RULE, n["ambiguous"])
+    hit = report.loc[report["learner_id"].notna()]
+    events = pd.DataFrame({
+        "learner_id": hit["learner_id"].astype(str).astype(object),
+        "course": hit["learner_course"].astype(str).astype(object),
+        "timestamp": pd.to_datetime(hit["started_at"], utc=True),
+        "source": hit["format"].astype(object),
+        "action": "attend",
+        "object_id": hit["session_id"].astype(str).astype(object),
+        "target_learner_id": pd.Series([None] * len(hit), index=hit.index, dtype=object),
+        "count": pd.Series(1, index=hit.index, dtype="Int64"),
+    })
+    twice = events.duplicated(["learner_id", "object_id"])
+    if twice.any():
+        quality.count(source, "same learner matched twice in one session", int(twice.sum()))
+        events = events.loc[~twice]
+    events = events.sort_values(["timestamp", "learner_id"], kind="stable")
+    return validate(events.reset_index(drop=True), "events")
