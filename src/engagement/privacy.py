@@ -103,6 +103,32 @@ def refuse_identifiers(df: pd.DataFrame, *, check_values: bool = False) -> pd.Da
     return df
 
 
+class SuppressedTable(pd.DataFrame):
+    """A DataFrame from :func:`suppress_small` that displays hidden cells as ``"<5"``.
+
+    Its values are those of an ordinary DataFrame (hidden cells are missing, marker columns
+    ``*_suppressed`` present); only its notebook and text display go through
+    :func:`render_suppressed`, so ``display(for_audience(...))`` reads "<5" where a count
+    was hidden. Any operation on it returns a plain DataFrame.
+    """
+
+    _metadata = ["_min_size", "_count_columns"]
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def _shown(self) -> pd.DataFrame:
+        return render_suppressed(pd.DataFrame(self), min_size=getattr(self, "_min_size", 5),
+                                 count_columns=getattr(self, "_count_columns", ("n",)))
+
+    def _repr_html_(self):
+        return self._shown()._repr_html_()
+
+    def __repr__(self) -> str:
+        return repr(self._shown())
+
+
 def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_size: int = 5,
                    n_column: str | None = "n", linked: Mapping[str, Sequence[str]] | None = None,
                    label_columns: Sequence[str] = ()) -> pd.DataFrame:
@@ -144,9 +170,10 @@ def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_s
 
     Returns
     -------
-    DataFrame
+    SuppressedTable (a DataFrame)
         A copy of `df` with the hidden cells missing (integer columns become nullable
-        ``Int64``), plus one boolean ``<column>_suppressed`` column per column touched.
+        ``Int64``), plus one boolean ``<column>_suppressed`` column per column touched. It
+        displays (in a notebook, or printed) with the markers of :func:`render_suppressed`.
 
     Raises
     ------
@@ -198,7 +225,9 @@ def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_s
             out[col] = out[col].astype("Int64")  # so that a missing value fits
         out[col] = out[col].mask(rows)
         out[f"{col}{SUPPRESSED_SUFFIX}"] = rows.to_numpy()
-    return out
+    table = SuppressedTable(out)
+    table._min_size, table._count_columns = min_size, tuple(counts)
+    return table
 
 
 def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
@@ -340,9 +369,9 @@ def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
     Returns
     -------
     DataFrame
-        For ``researcher`` the columns of `df`; for ``partner`` the same columns with hidden
-        cells missing, plus the ``*_suppressed`` marker columns of :func:`suppress_small`
-        (show it with :func:`render_suppressed`).
+        For ``researcher`` the columns of `df`; for ``partner`` a :class:`SuppressedTable`:
+        the same columns with hidden cells missing, plus the ``*_suppressed`` marker columns
+        of :func:`suppress_small`; it displays "<5" where a count was hidden.
 
     Raises
     ------

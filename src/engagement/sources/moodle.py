@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from engagement.schema import COLUMNS, InputError, QualityLog, validate
 
@@ -66,7 +68,6 @@ TEACHER_ONLY_EVENTS = {
     # grading
     "User graded": "grading",
     "Grading table viewed": "grading",
-    "Grade item updated": "grading",
     "Grade item created": "grading",
     "Grade deleted": "grading",
     "All the submissions are being downloaded.": "grading",
@@ -97,7 +98,10 @@ TEACHER_ONLY_EVENTS = {
     "User unenrolment updated": "assigning roles or enrolling",
 }
 """Event names that only staff can cause (event name -> kind). A user who performs any of
-them is staff and ALL their rows are removed, with one exception (:data:`SELF_GRADE_EVENTS`)."""
+them is staff and ALL their rows are removed, with one exception (:data:`SELF_GRADE_EVENTS`).
+``Grade item updated`` is deliberately absent: Moodle writes it when a learner's own
+attempt triggers a regrade (a learner of the Edify F20 log has 42 such rows), and real
+teachers are caught by their other actions."""
 
 SELF_GRADE_EVENTS = frozenset({"User graded", "Grade deleted"})
 """Grade events that do NOT mark their actor as staff when they concern the actor
@@ -165,8 +169,11 @@ _WEEKDAY = r"^\s*[A-Za-z]+,\s*(?=\d)"
 
 # --------------------------------------------------------------------------- reading
 
-def _decode(path: Path) -> tuple[str, str]:
-    """The file's text and the encoding used: UTF-8 with BOM, UTF-8, else cp1252."""
+def _decode(path: Path) -> tuple[str, bytes, str]:
+    """The file's text, its UTF-8 bytes (no BOM) and the encoding used.
+
+    UTF-8 with BOM, then strict UTF-8, then cp1252; anything else is an InputError.
+    """
     raw = path.read_bytes()
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
                        codecs.BOM_UTF32_BE)) and not raw.startswith(codecs.BOM_UTF8):
@@ -177,44 +184,73 @@ def _decode(path: Path) -> tuple[str, str]:
         raise InputError(path, "the file contains NUL bytes: it is UTF-16 or binary, not a "
                                "CSV in UTF-8 or cp1252")
     if raw.startswith(codecs.BOM_UTF8):
+        body = raw[len(codecs.BOM_UTF8):]
         try:
-            return raw[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+            return body.decode("utf-8"), body, "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise InputError(path, f"starts with a UTF-8 byte-order mark but is not valid "
                                    f"UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
-        return raw.decode("utf-8"), "utf-8"
+        return raw.decode("utf-8"), raw, "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252"), "cp1252"
+        text = raw.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"cannot be decoded as UTF-8 nor cp1252 (byte "
                                f"{raw[exc.start]:#04x} at offset {exc.start})") from None
+    return text, text.encode("utf-8"), "cp1252"
 
 
-def _read_records(path: Path, source: str, quality: QualityLog, required: tuple[str, ...]):
-    """Read a CSV with the csv module, keeping each record's first line number.
+class _Lines:
+    """1-based line number (header = line 1) of each kept record, computed only when an
+    error message needs one (the fast reader does not track lines)."""
 
-    Returns the table (all fields as str, only well-formed records), the 1-based line
-    number of each kept record, the number of data records in the file, and the tag
-    ``"<file> (encoding X)"`` that starts every quality detail.
-    """
-    text, encoding = _decode(path)
-    tag = f"{path.name} (encoding {encoding})"
+    def __init__(self, text: str, known: list[int] | None = None):
+        self._text, self._known = text, known
+
+    def __getitem__(self, pos: int) -> int:
+        if self._known is None:
+            reader = csv.reader(io.StringIO(self._text, newline=""))
+            next(reader)
+            known, start = [], reader.line_num + 1
+            for rec in reader:
+                if rec:
+                    known.append(start)
+                start = reader.line_num + 1
+            self._known = known
+        return self._known[pos]
+
+
+class _Irregular(Exception):
+    """The fast reader met a row with the wrong number of fields."""
+
+
+def _fast_table(data: bytes, header: list[str]) -> pd.DataFrame:
+    """All-string table via pyarrow's CSV reader; raises _Irregular on any malformed row."""
+    irregular = []
+
+    def note(row):  # an exception raised here would be swallowed by pyarrow
+        irregular.append(row.actual_columns)
+        return "skip"
+
+    table = pacsv.read_csv(
+        pa.py_buffer(data),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=note),
+        read_options=pacsv.ReadOptions(autogenerate_column_names=True, skip_rows=1,
+                                       use_threads=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={f"f{i}": pa.string() for i in range(len(header))},
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    if irregular or table.num_columns != len(header):
+        raise _Irregular()
+    return pd.DataFrame({name: table.column(i).to_pandas() for i, name in enumerate(header)})
+
+
+def _slow_table(path: Path, text: str, width: int, header: list[str]):
+    """All-string table via the csv module: the kept rows, their lines, the bad lines."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(path, "the file is empty (no header line)") from None
-    except csv.Error as exc:
-        raise InputError(path, f"unreadable CSV header: {exc}", row=1) from None
-    header = [h.strip() for h in header]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(path, f"missing required column(s) {', '.join(map(repr, missing))}; "
-                               f"the file has {', '.join(map(repr, header))}")
-    width = len(header)
+    next(reader)
     rows, lines, bad = [], [], []
     start = reader.line_num + 1
     while True:
@@ -229,19 +265,50 @@ def _read_records(path: Path, source: str, quality: QualityLog, required: tuple[
                 rows.append(rec)
                 lines.append(start)
             else:
-                bad.append(start)
+                # an unclosed quote swallows the lines after it: show the whole span
+                end = reader.line_num
+                bad.append(str(start) if end == start else f"{start}-{end}")
         start = reader.line_num + 1
-    n_records = len(rows) + len(bad)
-    quality.read(source, path, n_records)
-    if bad:
-        shown = ", ".join(map(str, bad[:20])) + (f" and {len(bad) - 20} more" if len(bad) > 20
-                                                  else "")
-        quality.count(source, "malformed line", len(bad),
-                      detail=f"{tag}: wrong number of fields (expected {width}) on line(s) "
-                             f"{shown}")
     table = pd.DataFrame(rows, columns=header, dtype=object) if rows else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in header})
-    return table, np.asarray(lines, dtype=np.int64), n_records, tag
+    return table, lines, bad
+
+
+def _read_records(path: Path, source: str, quality: QualityLog, required: tuple[str, ...]):
+    """Read a CSV into an all-string table, dropping and counting malformed lines.
+
+    Returns the table (only well-formed records), the line numbers of its records
+    (:class:`_Lines`), and the tag ``"<file> (encoding X)"`` that starts quality details.
+    A regular file is read by pyarrow; a file with any malformed line is re-read with the
+    csv module, which gives the line numbers of the bad ones.
+    """
+    text, data, encoding = _decode(path)
+    tag = f"{path.name} (encoding {encoding})"
+    try:
+        # the header is at the top: do not copy the whole text for it
+        header = next(csv.reader(io.StringIO(text[:1 << 16], newline="")))
+    except StopIteration:
+        raise InputError(path, "the file is empty (no header line)") from None
+    except csv.Error as exc:
+        raise InputError(path, f"unreadable CSV header: {exc}", row=1) from None
+    header = [h.strip() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(path, f"missing required column(s) {', '.join(map(repr, missing))}; "
+                               f"the file has {', '.join(map(repr, header))}")
+    try:
+        table, lines, bad = _fast_table(data, header), _Lines(text), []
+    except (_Irregular, pa.ArrowInvalid):
+        table, known, bad = _slow_table(path, text, len(header), header)
+        lines = _Lines(text, known)
+    quality.read(source, path, len(table) + len(bad))
+    if bad:
+        shown = ", ".join(bad[:20]) + (f" and {len(bad) - 20} more" if len(bad) > 20
+                                                  else "")
+        quality.count(source, "malformed line", len(bad),
+                      detail=f"{tag}: wrong number of fields (expected {len(header)}) on "
+                             f"line(s) {shown}")
+    return table, lines, tag
 
 
 def _check_timezone(timezone) -> zoneinfo.ZoneInfo:
@@ -255,11 +322,17 @@ def _check_timezone(timezone) -> zoneinfo.ZoneInfo:
                          f"'Europe/London', 'Asia/Muscat' or 'UTC'") from None
 
 
-def _parse_times(time: pd.Series, lines: np.ndarray, path: Path) -> pd.Series:
+def _parse_times(time: pd.Series, lines: _Lines, path: Path) -> pd.Series:
     """Naive local datetimes from both Moodle date formats; InputError at the first failure."""
-    text = time.astype(str).str.strip()
+    text = time.astype(str)
     parsed = pd.to_datetime(text, format=_SHORT_TIME, errors="coerce")
     todo = parsed.isna()
+    if todo.any():
+        # only the rows the fast format missed pay for stripping and the long formats
+        text = text.copy()
+        text[todo] = text[todo].str.strip()
+        parsed[todo] = pd.to_datetime(text[todo], format=_SHORT_TIME, errors="coerce")
+        todo = parsed.isna()
     if todo.any():
         long = text[todo].str.replace(_WEEKDAY, "", regex=True)
         for fmt in _LONG_TIMES:
@@ -301,6 +374,13 @@ def _localize(naive: pd.Series, timezone: str, source: str, tag: str,
                       detail=f"{tag}: time skipped by the clock change in {timezone}; "
                              f"shifted forward to the first valid instant")
     return strict.dt.tz_convert("UTC")
+
+
+def _per_value(series: pd.Series, fn) -> pd.Series:
+    """Apply a string transformation once per distinct value (event names repeat a lot)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    done = np.asarray(fn(pd.Series(uniques, dtype=object)), dtype=object)
+    return pd.Series(done[codes], index=series.index, dtype=object)
 
 
 def _canonical_ids(ids) -> set[str]:
@@ -364,7 +444,7 @@ def staff_ids(log_df_raw: pd.DataFrame, *, admin_ids=(2,), exclude_ids=()) -> pd
     else:
         raise ValueError("staff_ids needs a 'user_id' or a 'Description' column")
     uid = uid.astype("string")
-    event = log_df_raw["Event name"].astype(str).str.strip()
+    event = _per_value(log_df_raw["Event name"], lambda u: u.fillna("").astype(str).str.strip())
     known = uid.notna()
     rows = uid[known].value_counts()
 
@@ -456,14 +536,14 @@ def read_moodle_log(path: str | os.PathLike, *, timezone: str, course: str | Non
     tz = _check_timezone(timezone)
     path = Path(path)
     quality = QualityLog() if quality is None else quality
-    raw, lines, n_records, tag = _read_records(path, LOG_SOURCE, quality,
+    raw, lines, tag = _read_records(path, LOG_SOURCE, quality,
                                                LOG_REQUIRED_COLUMNS)
     quality.timezone(LOG_SOURCE, timezone)
     course = path.stem if course is None else str(course)
 
     naive = _parse_times(raw["Time"], lines, path)
     desc = raw["Description"].fillna("").astype(str)
-    event = raw["Event name"].fillna("").astype(str).str.strip()
+    event = _per_value(raw["Event name"], lambda u: u.fillna("").astype(str).str.strip())
     uid = desc.str.extract(_USER_ID, expand=False).astype("string")
 
     no_id = uid.isna()
@@ -485,9 +565,10 @@ def read_moodle_log(path: str | os.PathLike, *, timezone: str, course: str | Non
 
     keep = (~no_id & ~uid.isin(staff["user_id"]).fillna(False)).to_numpy(dtype=bool)
     event, desc, uid, naive = event[keep], desc[keep], uid[keep], naive[keep]
-    component = raw["Component"].fillna("").astype(str).str.strip().str.lower()[keep]
+    component = _per_value(raw["Component"][keep],
+                           lambda u: u.fillna("").astype(str).str.strip().str.lower())
 
-    action = event.map(EVENT_ACTIONS).fillna("other")
+    action = _per_value(event, lambda u: u.map(EVENT_ACTIONS).fillna("other"))
     other = event[action.eq("other")].value_counts()
     if len(other):
         quality.count(LOG_SOURCE, "event name mapped to action 'other'", int(other.sum()),
@@ -496,9 +577,10 @@ def read_moodle_log(path: str | os.PathLike, *, timezone: str, course: str | Non
                                                     for k, v in other.items()))
     source = np.where(component.isin(FORUM_COMPONENTS) | event.isin(FORUM_EVENTS),
                       "forum", "lms")
-    cm = desc.str.extract(_CM_ID, expand=False)
-    crs = desc.str.extract(_COURSE_ID, expand=False)
-    object_id = ("cm:" + cm).fillna("course:" + crs)
+    object_id = "cm:" + desc.str.extract(_CM_ID, expand=False)
+    no_cm = object_id.isna()
+    if no_cm.any():
+        object_id[no_cm] = "course:" + desc[no_cm].str.extract(_COURSE_ID, expand=False)
 
     out = pd.DataFrame({
         "learner_id": uid.astype(object),
@@ -517,7 +599,7 @@ def read_moodle_log(path: str | os.PathLike, *, timezone: str, course: str | Non
 
 # --------------------------------------------------------------------------- forum
 
-def _integers(table: pd.DataFrame, column: str, lines: np.ndarray, path: Path,
+def _integers(table: pd.DataFrame, column: str, lines: _Lines, path: Path,
               hint: str = "") -> pd.Series:
     text = table[column].fillna("").astype(str).str.strip()
     num = pd.to_numeric(text, errors="coerce")
@@ -568,7 +650,7 @@ def read_forum_posts(path: str | os.PathLike, *, timezone: str = "UTC",
     _check_timezone(timezone)
     path = Path(path)
     quality = QualityLog() if quality is None else quality
-    raw, lines, n_records, tag = _read_records(path, FORUM_SOURCE, quality,
+    raw, lines, tag = _read_records(path, FORUM_SOURCE, quality,
                                                FORUM_REQUIRED_COLUMNS)
     quality.timezone(FORUM_SOURCE, "UTC")
     course = path.stem if course is None else str(course)

@@ -1,0 +1,102 @@
+"""End to end on a small demo community: raw exports -> prepare -> notebooks -> HTML reports.
+
+Real components throughout: the demo writes real CSV exports, prepare writes real Parquet,
+papermill executes the real notebooks on the python3 kernel and nbconvert writes the HTML.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+from engagement import clean, privacy, reports, schema
+from engagement.sources import demo
+
+pytestmark = pytest.mark.slow
+
+SMALL = dict(seed=7, n_learners=240, n_organisations=6, n_courses=2, weeks=10)
+
+
+@pytest.fixture(scope="module")
+def raw_demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("raw") / "demo"
+    demo.write_demo(out, **SMALL)
+    out.chmod(0o555)  # prepare must only read raw data
+    return out
+
+
+@pytest.fixture(scope="module")
+def processed(raw_demo, tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ENGAGEMENT_KEY", "pipeline-test-key")
+    root = tmp_path_factory.mktemp("processed")
+    path = clean.prepare("demo", raw_demo, name="demo", processed_root=root)
+    mp.undo()
+    return path
+
+
+def test_prepare_writes_a_valid_dataset_with_every_count(processed, raw_demo):
+    ds = schema.read_dataset(processed)
+    assert {"events", "learners", "courses", "outcomes"} <= set(ds.tables)
+    q = ds.quality
+    rules = {r["rule"] for r in q["rules"] if r["rows"]}
+    assert "exact duplicate row" in rules and "test account" in rules
+    assert any("teacher-only" in r or "reserved" in r or "admin" in r for r in rules)
+    assert q["timezones"]["moodle_logs"] == "Europe/London"
+    assert len(q["raw_files"]) == len([p for p in raw_demo.rglob("*.csv")])
+    # no raw ids: every learner id is a pseudonym
+    for table in ("events", "learners", "outcomes"):
+        assert ds.tables[table]["learner_id"].str.fullmatch(r"L-[0-9a-f]{10}").all()
+    assert ds.events["target_learner_id"].dropna().str.fullmatch(r"L-[0-9a-f]{10}").all()
+    attendance = [m for m in q["matching"]]
+    assert attendance and 0.75 < attendance[0]["match_rate"] < 0.97
+
+
+def test_results_do_not_depend_on_the_key(raw_demo, tmp_path):
+    a = clean.prepare("demo", raw_demo, name="a", processed_root=tmp_path, key=b"first-secret-key-123")
+    b = clean.prepare("demo", raw_demo, name="b", processed_root=tmp_path, key=b"second-secret-key-456")
+    ea, eb = schema.read_dataset(a).events, schema.read_dataset(b).events
+    assert not set(ea["learner_id"]) & set(eb["learner_id"])
+    summary = lambda e: e.groupby("learner_id").size().sort_values().tolist()
+    assert summary(ea) == summary(eb)
+    for path in (a, b):
+        for file in path.iterdir():
+            assert b"secret-key" not in file.read_bytes(), file
+
+
+def test_batch_writes_researcher_and_partner_reports_and_an_index(processed, tmp_path):
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({
+        "batch": "ci",
+        "defaults": {"dataset": str(processed), "min_group_size": 5},
+        "runs": [{"notebook": str(REPO / "notebooks" / "00_data_quality.ipynb")},
+                 {"notebook": str(REPO / "notebooks" / "01_overview.ipynb")}],
+    }))
+    code = reports.main_report(config, out_dir=tmp_path / "out")
+    out = tmp_path / "out" / "ci"
+    index = (out / "index.html").read_text()
+    assert code == 0, index
+    for name in ("00_data_quality", "01_overview"):
+        for audience in ("researcher", "partner"):
+            assert f"{name}.{audience}.html" in index
+            assert (out / f"{name}.{audience}.html").exists()
+        partner = (out / f"{name}.partner.html").read_text()
+        assert privacy.scan_html(partner) == []
+        assert "import " not in partner and "min_group_size =" not in partner
+        assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", partner)
+        assert "data:image/png;base64" in partner  # figures inline
+    researcher = (out / "01_overview.researcher.html").read_text()
+    assert "activity.weekly_active" in researcher
+
+
+def test_cli_validate_prints_a_summary(processed):
+    run = subprocess.run([sys.executable, "-m", "engagement.cli", "validate", str(processed)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "valid against the contract" in run.stdout and "events" in run.stdout

@@ -1,0 +1,357 @@
+"""reports.py: batch file checks, HTML for both audiences, and real papermill + nbconvert runs.
+
+The end-to-end tests (marked slow) run small notebooks written here with nbformat: a
+parameters cell, a matplotlib figure, stdout and stderr output, and one that raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from engagement import reports
+from engagement.privacy import scan_html
+from engagement.schema import InputError
+
+PARAMS = 'dataset = "data/processed/demo"\naudience = "researcher"\nmin_group_size = 5\ntitle = "t"'
+FIGURE = ("import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 2))\n"
+          "ax.plot([1, 2, 3])\nplt.show()")
+ECHO = ("import os, sys, warnings\n"
+        "code_marker_in_source = 1\n"
+        "print(f'{audience}-audience-ok', 'abs=' + str(os.path.isabs(dataset)),\n"
+        "      'cwd=' + os.path.basename(os.getcwd()))\n"
+        "print('STDERR-SEEN', file=sys.stderr)\n"
+        "warnings.warn('WARNING-SEEN')")
+# Any script/link/img whose src or href goes to the network.
+FETCH = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*https?://", re.I)
+
+
+def write_notebook(path: Path, *cells: str, params: str = PARAMS) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    p = nbformat.v4.new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A test report"), p,
+                *(nbformat.v4.new_code_cell(c) for c in cells)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def write_config(root: Path, config: dict) -> Path:
+    path = root / "reports.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# --- load_batch (no kernel) -------------------------------------------------------------------
+
+@pytest.fixture
+def repo(tmp_path):
+    write_notebook(tmp_path / "notebooks" / "00_a.ipynb", "x = 1")
+    write_notebook(tmp_path / "notebooks" / "01_b.ipynb", "y = 2")
+    return tmp_path
+
+
+def test_load_batch_merges_defaults_names_runs_and_makes_paths_absolute(repo):
+    config = write_config(repo, {
+        "batch": "demo", "defaults": {"dataset": "data/processed/demo", "min_group_size": 5},
+        "runs": [{"notebook": "notebooks/00_a.ipynb"},
+                 {"notebook": "notebooks/01_b.ipynb", "name": "b",
+                  "parameters": {"min_group_size": 10, "title": "./x"}}]})
+    batch = reports.load_batch(config)
+    assert batch.name == "demo" and batch.root == repo.resolve()
+    assert batch.out_dir() == repo.resolve() / "outputs" / "demo"
+    assert batch.out_dir(repo / "elsewhere") == repo / "elsewhere" / "demo"
+    a, b = batch.runs
+    assert (a.name, b.name) == ("00_a", "b")
+    assert a.notebook == repo.resolve() / "notebooks" / "00_a.ipynb"
+    assert a.parameters == {"dataset": str(repo.resolve() / "data/processed/demo"),
+                            "min_group_size": 5}
+    assert b.parameters["min_group_size"] == 10
+    assert b.parameters["title"] == str(repo.resolve() / "x")   # ./ marks a path
+
+
+def test_unknown_parameter_is_an_error_before_anything_runs(repo):
+    config = write_config(repo, {
+        "batch": "demo",
+        "runs": [{"notebook": "notebooks/00_a.ipynb"},
+                 {"notebook": "notebooks/01_b.ipynb", "parameters": {"min_grup_size": 3}}]})
+    with pytest.raises(InputError) as err:
+        reports.load_batch(config)
+    message = str(err.value)
+    assert "reports.yaml" in message and "'min_grup_size'" in message
+    assert "min_group_size" in message          # says what the notebook does declare
+    assert "row 4" in message                    # the line of the second run
+    assert not (repo / "outputs").exists()
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"batch": "demo", "runs": [{"notebook": "notebooks/00_a.ipynb"}], "extra": 1},
+     "unknown key.*'extra'"),
+    ({"batch": "demo", "runs": [{"notebook": "notebooks/00_a.ipynb", "params": {}}]},
+     "unknown key.*'params'"),
+    ({"batch": "demo", "runs": [{"notebook": "notebooks/missing.ipynb"}]},
+     "notebook 'notebooks/missing.ipynb' not found"),
+    ({"batch": "de/mo", "runs": [{"notebook": "notebooks/00_a.ipynb"}]}, "folder name"),
+    ({"batch": "demo", "runs": []}, "non-empty list"),
+    ({"batch": "demo", "runs": [{"notebook": "notebooks/00_a.ipynb"},
+                                {"notebook": "notebooks/00_a.ipynb"}]}, "used twice"),
+    ({"batch": "demo", "runs": [{"notebook": "notebooks/00_a.ipynb",
+                                 "parameters": {"audience": "partner"}}]}, "set by the batch"),
+])
+def test_load_batch_rejects_bad_files_naming_them(repo, config, expected):
+    with pytest.raises(InputError, match=expected) as err:
+        reports.load_batch(write_config(repo, config))
+    assert "reports.yaml" in str(err.value)
+
+
+def test_load_batch_reports_yaml_syntax_errors_with_the_line(repo):
+    path = repo / "reports.yaml"
+    path.write_text("batch: demo\nruns:\n  - notebook: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"reports.yaml, row \d+: not valid YAML"):
+        reports.load_batch(path)
+
+
+def test_notebook_without_audience_parameter_is_refused(repo):
+    write_notebook(repo / "notebooks" / "c.ipynb", "z = 1", params="dataset = 'x'")
+    config = write_config(repo, {"batch": "demo", "runs": [{"notebook": "notebooks/c.ipynb"}]})
+    with pytest.raises(InputError, match="audience"):
+        reports.load_batch(config)
+
+
+def test_repository_reports_yaml_has_the_documented_shape():
+    config = yaml.safe_load((Path(__file__).parents[1] / "reports.yaml").read_text())
+    assert config["batch"] == "demo"
+    assert [r["notebook"] for r in config["runs"]] == ["notebooks/00_data_quality.ipynb",
+                                                       "notebooks/01_overview.ipynb"]
+    assert config["defaults"] == {"dataset": "data/processed/demo", "min_group_size": 5}
+
+
+# --- notebook helpers --------------------------------------------------------------------------
+
+def small_dataset(tmp_path):
+    import pandas as pd
+
+    from engagement.schema import Dataset
+
+    utc = lambda s: pd.to_datetime(s, utc=True)  # noqa: E731
+    courses = pd.DataFrame({"course": ["B1", "A1"], "title": [None, None],
+                            "starts_at": utc(["2024-01-01", "2024-02-01"]),
+                            "ends_at": utc([None, None]),
+                            "observation_end": utc(["2024-06-01", "2024-06-01"])})
+    learners = pd.DataFrame({"learner_id": ["L-0000000001", "L-0000000001", "L-0000000002"],
+                             "course": ["A1", "B1", "A1"], "organisation": ["X", "X", "Y"],
+                             "enrolled_at": utc([None] * 3), "acquisition_channel": [None] * 3})
+    events = pd.DataFrame({"learner_id": ["L-0000000001"] * 2, "course": ["A1"] * 2,
+                           "timestamp": utc(["2024-02-03 10:00", "2024-03-09 23:00"])})
+    quality = {"written_at": "2024-06-02T00:00:00+00:00", "raw_files": [
+        {"source": "moodle", "file": "A1.csv", "md5": "ab" * 16, "rows": 2}]}
+    return Dataset(name="tiny", path=tmp_path, quality=quality,
+                   tables={"courses": courses, "learners": learners, "events": events})
+
+
+def test_coverage_markdown_states_courses_learners_and_dates(tmp_path):
+    text = reports.coverage_markdown(small_dataset(tmp_path))
+    assert text == ("This report covers 2 course(s) (A1, B1) and 2 learner(s) in 3 enrolment(s) "
+                    "from 2 organisation(s), with 2 recorded event rows from 3 February 2024 to "
+                    "9 March 2024 (UTC). Data: the processed dataset `tiny`, prepared "
+                    "2024-06-02T00:00:00+00:00.")
+
+
+def test_table_sizes_and_provenance(tmp_path):
+    ds = small_dataset(tmp_path)
+    sizes = reports.table_sizes(ds)
+    assert sizes["table"].tolist() == ["courses", "learners", "events", "outreach", "outcomes"]
+    assert sizes["present"].tolist() == [True, True, True, False, False]
+    assert sizes["rows"].tolist()[:3] == [2, 3, 2] and sizes["rows"].isna().tolist()[3:] == [
+        True, True]
+    prov = reports.provenance(ds, root=tmp_path).set_index("item")["value"]
+    assert prov["commit"] == "unavailable"           # tmp_path is not a git checkout
+    assert prov["pandas"] == "2.3.3"
+    assert prov["raw file moodle/A1.csv"] == "MD5 " + "ab" * 16
+    assert prov["dataset"] == "tiny"
+
+
+# --- HTML conversion of a hand-made executed notebook (no kernel) -----------------------------
+
+# A 1x1 PNG.
+PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5"
+       "ErkJggg==")
+
+
+def executed_notebook():
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("min_group_size = 5")
+    params.metadata["tags"] = ["parameters"]
+    injected = nbformat.v4.new_code_cell("min_group_size = 7")
+    injected.metadata["tags"] = ["injected-parameters"]
+    hidden = nbformat.v4.new_code_cell("internal_only = 1")
+    hidden.metadata["tags"] = ["researcher-only"]
+    plot = nbformat.v4.new_code_cell("plot_source_line = 1")
+    plot.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="stdout kept\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: stderr dropped\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\nSome *text*."), params, injected,
+                hidden, plot, nbformat.v4.new_code_cell("no_figure = True")]
+    return nb
+
+
+def test_partner_html_has_no_code_parameters_or_stderr_and_is_offline():
+    nb = executed_notebook()
+    before = json.dumps(nb, sort_keys=True)
+    partner = reports.to_html(nb, audience="partner", title="r")
+    researcher = reports.to_html(nb, audience="researcher", title="r")
+    assert json.dumps(nb, sort_keys=True) == before    # the notebook is not modified
+    for text in ("plot_source_line", "min_group_size", "internal_only", "stderr dropped"):
+        assert text not in partner
+        assert text in researcher
+    assert "stdout kept" in partner and "Title" in partner
+    assert f'src="data:image/png;base64,{PNG}"' in partner
+    assert scan_html(partner) == []
+    for page in (partner, researcher):
+        assert not FETCH.search(page)
+        assert "<script src" not in page and "cdnjs" not in page and "unpkg" not in page
+        assert not re.search(r"<link\b", page)
+
+
+def test_figure_less_notebook_converts():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("only words")]
+    assert "only words" in reports.to_html(nb, audience="partner", title="t")
+    with pytest.raises(ValueError, match="audience"):
+        reports.to_html(nb, audience="public", title="t")
+
+
+# --- end to end: papermill + nbconvert ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def batch_run(tmp_path_factory):
+    """One real batch: a good notebook, a failing one, and one whose output leaks."""
+    root = tmp_path_factory.mktemp("repo")
+    write_notebook(root / "notebooks" / "good.ipynb", ECHO, FIGURE, "shown = 'result-42'\nshown")
+    write_notebook(root / "notebooks" / "bad.ipynb",
+                   "# load\nraise ValueError('deliberate failure')", FIGURE)
+    write_notebook(root / "notebooks" / "leaky.ipynb",
+                   "print('write to jo.bloggs@example.org about L-0123456789')")
+    dataset = root / "data" / "processed" / "demo"
+    dataset.mkdir(parents=True)
+    (dataset / "quality.json").write_text(json.dumps({"raw_files": [
+        {"source": "moodle", "file": "ABC.csv", "md5": "0123456789abcdef0123456789abcdef",
+         "rows": 3}]}))
+    config = write_config(root, {
+        "batch": "t", "defaults": {"dataset": "data/processed/demo", "min_group_size": 5},
+        "runs": [{"notebook": "notebooks/good.ipynb", "parameters": {"title": "A & <B>"}},
+                 {"notebook": "notebooks/bad.ipynb"},
+                 {"notebook": "notebooks/leaky.ipynb"}]})
+    batch = reports.load_batch(config)
+    results = reports.run_batch(batch, timeout=120, progress=False)
+    index = reports.write_index(results, batch)
+    return {r.name: r for r in results}, batch.out_dir(), index
+
+
+@pytest.mark.slow
+def test_failing_notebook_does_not_stop_the_batch(batch_run):
+    results, out, _ = batch_run
+    assert results["good"].status == "ok"
+    assert set(results["good"].html) == {"researcher", "partner"}
+    bad = results["bad"]
+    assert bad.status == "failed"
+    (failure,) = bad.failures
+    # cell 0 markdown, 1 parameters, 2 the raising cell (papermill's injected cell not counted)
+    assert (failure.cell_index, failure.cell_first_line) == (2, "# load")
+    assert (failure.ename, failure.evalue) == ("ValueError", "deliberate failure")
+    assert (out / "bad.researcher.html").exists()          # what can be written, is
+    assert "deliberate failure" in (out / "bad.researcher.html").read_text()
+    assert not (out / "bad.partner.html").exists()
+
+
+@pytest.mark.slow
+def test_parameters_reach_the_notebook_absolute_with_cwd_and_audience(batch_run):
+    _, out, _ = batch_run
+    partner = (out / "good.partner.html").read_text()
+    researcher = (out / "good.researcher.html").read_text()
+    assert "partner-audience-ok abs=True cwd=notebooks" in partner
+    assert "researcher-audience-ok abs=True cwd=notebooks" in researcher
+    executed = nbformat.read(out / "good.partner.ipynb", as_version=4)
+    assert executed.metadata.papermill.parameters["audience"] == "partner"
+
+
+@pytest.mark.slow
+def test_partner_html_hides_code_parameters_and_stderr(batch_run):
+    _, out, _ = batch_run
+    partner = (out / "good.partner.html").read_text()
+    researcher = (out / "good.researcher.html").read_text()
+    for text in ("code_marker_in_source", "min_group_size", "STDERR-SEEN", "WARNING-SEEN"):
+        assert text not in partner, text
+        assert text in researcher, text
+    assert "result-42" in partner
+    editor = re.compile(r'class="[^"]*\bjp-InputArea-editor\b')   # a code cell's input
+    assert not editor.search(partner) and editor.search(researcher)
+    assert scan_html(partner) == []
+
+
+@pytest.mark.slow
+def test_both_html_are_offline_with_the_figure_inline(batch_run):
+    _, out, _ = batch_run
+    for name in ("good.partner.html", "good.researcher.html", "bad.researcher.html",
+                 "index.html"):
+        page = (out / name).read_text()
+        assert not FETCH.search(page), name
+    for name in ("good.partner.html", "good.researcher.html"):
+        assert re.search(r'<img\b[^>]*src="data:image/png;base64,', (out / name).read_text())
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+@pytest.mark.slow
+def test_leak_in_output_fails_the_partner_scan(batch_run):
+    results, out, index = batch_run
+    leaky = results["leaky"]
+    assert leaky.status == "failed"
+    assert {leak["kind"] for leak in leaky.leaks} == {"email", "pseudonym"}
+    assert any(f.message.startswith("privacy scan:") for f in leaky.failures)
+    assert not (out / "leaky.partner.html").exists()
+    assert (out / "leaky.partner.withheld.html").exists()
+    assert "jo.bloggs@example.org" not in index.read_text()  # the index does not quote it
+
+
+@pytest.mark.slow
+def test_index_lists_reports_provenance_and_failures(batch_run):
+    _, out, index = batch_run
+    assert index == out / "index.html"
+    page = index.read_text()
+    assert 'href="good.partner.html"' in page and 'href="good.researcher.html"' in page
+    assert "cell index 2" in page and "ValueError: deliberate failure" in page
+    assert page.count('class="failed"') == 2 and page.count('class="ok"') == 1
+    assert "0123456789abcdef0123456789abcdef" in page                 # raw input MD5
+    assert "pandas" in page and "nbconvert" in page
+    assert "A &amp; &lt;B&gt;" in page and "<B>" not in page       # escaped
+    assert "data/processed/demo" in page
+
+
+@pytest.mark.slow
+def test_main_report_exit_code_and_index_path(tmp_path):
+    write_notebook(tmp_path / "notebooks" / "ok.ipynb", "shown = 1")          # no figure
+    write_notebook(tmp_path / "notebooks" / "boom.ipynb", "1 / 0")
+    ok = write_config(tmp_path, {"batch": "ok", "runs": [{"notebook": "notebooks/ok.ipynb"}]})
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert reports.main_report(ok, progress=False, timeout=120) == 0
+    assert stdout.getvalue().strip() == str(tmp_path / "outputs" / "ok" / "index.html")
+    assert (tmp_path / "outputs" / "ok" / "ok.partner.html").exists()
+
+    failing = write_config(tmp_path, {"batch": "boom",
+                                      "runs": [{"notebook": "notebooks/boom.ipynb"}]})
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert reports.main_report(failing, progress=False, timeout=120) == 1
+    assert "ZeroDivisionError" in (tmp_path / "outputs" / "boom" / "index.html").read_text()
