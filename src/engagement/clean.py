@@ -135,6 +135,20 @@ def keep_enrolled(events: pd.DataFrame, learners: pd.DataFrame, *, source: str,
     return events.loc[known].reset_index(drop=True)
 
 
+def enrolled_targets(events: pd.DataFrame, learners: pd.DataFrame, *, source: str,
+                     quality: QualityLog) -> pd.DataFrame:
+    """Blank reply targets that are not learners of the course (staff), counted as fixed."""
+    enrolled = pd.MultiIndex.from_frame(learners[["learner_id", "course"]].astype(str))
+    targets = pd.MultiIndex.from_arrays([events["target_learner_id"].astype(str),
+                                         events["course"].astype(str)])
+    not_learner = events["target_learner_id"].notna() & ~targets.isin(enrolled)
+    quality.count(source, "reply target is not a learner of the course (staff): target blanked",
+                  int(not_learner.sum()), action="fixed")
+    out = events.copy()
+    out.loc[not_learner, "target_learner_id"] = None
+    return out
+
+
 def _read_csvs(folder: Path, reader, **kwargs) -> list[pd.DataFrame]:
     return [reader(path, course=path.stem, **kwargs) for path in sorted(folder.glob("*.csv"))]
 
@@ -144,7 +158,12 @@ def _manifest_timezones(raw_dir: Path) -> dict[str, str]:
     if not manifest.exists():
         raise FileNotFoundError(f"{manifest} not found: is {raw_dir} a folder written by "
                                 "`engagement demo`? For your own exports use source 'moodle'.")
-    return json.loads(manifest.read_text())["timezones"]
+    zones = {}
+    for path, tz in json.loads(manifest.read_text())["timezones"].items():
+        # 'attendance/zoom_webinars.csv' -> 'zoom', 'enrolments.csv' -> 'enrolments'
+        kind = Path(path).stem.split("_")[0] if "/" in path else Path(path).stem
+        zones[kind] = tz
+    return zones
 
 
 def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
@@ -194,17 +213,17 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
     events = drop_duplicates(events, source="moodle_logs", quality=quality)
 
     forum_dir = raw_dir / "forum_posts"
+    posts = None
     if forum_dir.is_dir() and any(forum_dir.glob("*.csv")):
         posts = pd.concat(_read_csvs(forum_dir, moodle.read_forum_posts, quality=quality),
                           ignore_index=True)
         posts = drop_duplicates(posts, source="forum_posts", quality=quality)
         # The export is the one place replies are named; the log's own post events would
         # count every post twice, so they are replaced by the export's rows.
-        courses_with_export = set(posts["course"])
-        in_log = (events["action"] == "post") & events["course"].isin(courses_with_export)
+        in_log = (events["action"] == "post") & events["course"].isin(set(posts["course"]))
         quality.count("moodle_logs", "forum post events replaced by the forum posts export",
                       int(in_log.sum()))
-        events = pd.concat([events.loc[~in_log], posts], ignore_index=True)
+        events = events.loc[~in_log]
 
     tables: dict[str, pd.DataFrame] = {}
     people, test_ids = None, set()
@@ -218,16 +237,23 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
         events = drop_ids(events, test_ids, source="moodle_logs", rule="test account",
                           quality=quality)
         events = keep_enrolled(events, learners, source="moodle_logs", quality=quality)
+        if posts is not None:
+            # Staff post in forums too; the log's staff rules do not see the export.
+            posts = drop_ids(posts, test_ids, source="forum_posts", rule="test account",
+                             quality=quality)
+            posts = keep_enrolled(posts, learners, source="forum_posts", quality=quality)
+            posts = enrolled_targets(posts, learners, source="forum_posts", quality=quality)
     else:
         # No enrolment export: everyone seen in the log (after staff removal) is a learner.
-        learners = (events.groupby(["learner_id", "course"], as_index=False)
-                    .agg(enrolled_at=("timestamp", "min")))
-        learners["enrolled_at"] = pd.NaT
-        learners["enrolled_at"] = learners["enrolled_at"].astype("datetime64[ns, UTC]")
+        seen = events if posts is None else pd.concat([events, posts])
+        learners = seen[["learner_id", "course"]].drop_duplicates().reset_index(drop=True)
         learners["organisation"] = None
+        learners["enrolled_at"] = pd.Series(pd.NaT, index=learners.index, dtype="datetime64[ns, UTC]")
         learners["acquisition_channel"] = None
         quality.count("learners", "no enrolment export: learners are the users seen in the log",
                       len(learners), action="flagged")
+    if posts is not None:
+        events = pd.concat([events, posts], ignore_index=True)
 
     attendance_dir = raw_dir / "attendance"
     if attendance_dir.is_dir():

@@ -56,9 +56,12 @@ def _validate(args: argparse.Namespace) -> int:
         learners = (f", {df['learner_id'].nunique():,} learners"
                     if "learner_id" in df.columns else "")
         print(f"  {table:<9} {len(df):>9,} rows{learners}{span}")
-    rules = [r for r in dataset.quality.get("rules", []) if r["rows"]]
-    for rule in rules:
-        print(f"  quality: {rule['source']}: {rule['action']} {rule['rows']:,} rows: {rule['rule']}")
+    from engagement.clean import quality_tables
+
+    rules = quality_tables(dataset.quality)["rules"]
+    totals = rules.groupby(["source", "action", "rule"], sort=False)["rows"].sum()
+    for (source, action, rule), rows in totals[totals > 0].items():
+        print(f"  quality: {source}: {action} {rows:,} rows: {rule}")
     for match in dataset.quality.get("matching", []):
         print(f"  matching: {match['source']}: {match['match_rate']:.0%} of {match['rows']:,} "
               "rows matched to a learner")

@@ -171,9 +171,11 @@ def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_s
     Returns
     -------
     SuppressedTable (a DataFrame)
-        A copy of `df` with the hidden cells missing (integer columns become nullable
-        ``Int64``), plus one boolean ``<column>_suppressed`` column per column touched. It
-        displays (in a notebook, or printed) with the markers of :func:`render_suppressed`.
+        A copy of `df` with the hidden cells missing (NaN: an integer column with a hidden
+        cell becomes float, which matplotlib and seaborn plot, unlike ``pd.NA``), plus one
+        boolean ``<column>_suppressed`` column per column touched. It displays (in a
+        notebook, or printed) with the markers of :func:`render_suppressed`, whole-number
+        counts shown as integers.
 
     Raises
     ------
@@ -221,8 +223,8 @@ def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_s
             hide(col, rows)
 
     for col, rows in masks.items():
-        if pd.api.types.is_integer_dtype(out[col]):
-            out[col] = out[col].astype("Int64")  # so that a missing value fits
+        if pd.api.types.is_integer_dtype(out[col]) and rows.any():
+            out[col] = out[col].astype("float64")  # NaN, not pd.NA: plotting libraries choke on NA
         out[col] = out[col].mask(rows)
         out[f"{col}{SUPPRESSED_SUFFIX}"] = rows.to_numpy()
     table = SuppressedTable(out)
@@ -247,7 +249,8 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
     -------
     DataFrame
         The same columns without the ``*_suppressed`` markers; a column with a hidden cell
-        becomes text (object dtype), with ``"<5"``/``"n<5"`` where a value was hidden.
+        becomes text (object dtype), with ``"<5"``/``"n<5"`` where a value was hidden and
+        whole-number counts written as integers.
     """
     out = df.copy()
     markers = [c for c in out.columns if str(c).endswith(SUPPRESSED_SUFFIX)
@@ -256,8 +259,13 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
         col = str(marker)[: -len(SUPPRESSED_SUFFIX)]
         rows = out[marker].fillna(False).astype(bool)
         if rows.any():
+            values = out[col]
+            if col in count_columns and pd.api.types.is_float_dtype(values):
+                whole = values.dropna()
+                if (whole == whole.round()).all():
+                    values = values.astype("Int64")  # 12, not 12.0
             text = f"<{min_size}" if col in count_columns else f"n<{min_size}"
-            out[col] = out[col].astype(object).where(~rows, text)
+            out[col] = values.astype(object).where(~rows, text)
     return out.drop(columns=markers)
 
 
