@@ -92,7 +92,7 @@ def test_batch_writes_researcher_and_partner_reports_and_an_index(processed, tmp
         assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", partner)
         assert "data:image/png;base64" in partner  # figures inline
     researcher = (out / "01_overview.researcher.html").read_text()
-    assert "activity.weekly_active" in researcher
+    assert "weekly_active" in researcher and "jp-InputArea" in researcher
 
 
 def test_cli_validate_prints_a_summary(processed):

@@ -356,6 +356,10 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
     tables["events"] = tables["events"][schema.COLUMNS["events"]]
     root = Path(processed_root) if processed_root else repository_root() / "data" / "processed"
     info = {"dataset": name, "source": source, "raw_dir": raw_dir.name, **quality.to_dict()}
+    if source == "demo":
+        manifest = json.loads((raw_dir / "MANIFEST.json").read_text())
+        info["seed"] = manifest["seed"]
+        info["demo_parameters"] = manifest.get("parameters", {})
     return schema.write_dataset(root / name, tables, info)
 
 
@@ -372,6 +376,17 @@ def quality_tables(quality: dict) -> dict[str, pd.DataFrame]:
                                  columns=["source", "rows", "by_email", "by_name", "unmatched",
                                           "match_rate"]),
     }
+
+
+def rules_summary(quality: dict) -> pd.DataFrame:
+    """Rows per cleaning rule, added up over the files of each source.
+
+    Returns
+    -------
+    DataFrame: source, rule, action, rows (rules that changed no row included, with 0).
+    """
+    rules = quality_tables(quality)["rules"]
+    return rules.groupby(["source", "rule", "action"], sort=False, as_index=False)["rows"].sum()
 
 
 def rows_accounted(quality: dict) -> pd.DataFrame:

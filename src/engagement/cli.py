@@ -56,12 +56,10 @@ def _validate(args: argparse.Namespace) -> int:
         learners = (f", {df['learner_id'].nunique():,} learners"
                     if "learner_id" in df.columns else "")
         print(f"  {table:<9} {len(df):>9,} rows{learners}{span}")
-    from engagement.clean import quality_tables
+    from engagement.clean import rules_summary
 
-    rules = quality_tables(dataset.quality)["rules"]
-    totals = rules.groupby(["source", "action", "rule"], sort=False)["rows"].sum()
-    for (source, action, rule), rows in totals[totals > 0].items():
-        print(f"  quality: {source}: {action} {rows:,} rows: {rule}")
+    for rule in rules_summary(dataset.quality).query("rows > 0").itertuples():
+        print(f"  quality: {rule.source}: {rule.action} {rule.rows:,} rows: {rule.rule}")
     for match in dataset.quality.get("matching", []):
         print(f"  matching: {match['source']}: {match['match_rate']:.0%} of {match['rows']:,} "
               "rows matched to a learner")

@@ -118,15 +118,16 @@ class SuppressedTable(pd.DataFrame):
     def _constructor(self):
         return pd.DataFrame
 
-    def _shown(self) -> pd.DataFrame:
+    def for_display(self) -> pd.DataFrame:
+        """The table as displayed: hidden counts read \"<5\"."""
         return render_suppressed(pd.DataFrame(self), min_size=getattr(self, "_min_size", 5),
                                  count_columns=getattr(self, "_count_columns", ("n",)))
 
     def _repr_html_(self):
-        return self._shown()._repr_html_()
+        return self.for_display()._repr_html_()
 
     def __repr__(self) -> str:
-        return repr(self._shown())
+        return repr(self.for_display())
 
 
 def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_size: int = 5,

@@ -53,7 +53,10 @@ import nbformat
 import pandas as pd
 import yaml
 
+from IPython.display import HTML
+
 from engagement import privacy
+from engagement.privacy import SuppressedTable, for_audience
 from engagement.schema import InputError
 
 AUDIENCES = privacy.AUDIENCES
@@ -635,6 +638,45 @@ def provenance(ds, *, root: str | os.PathLike = ".") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def _percent(value):
+    return f"{value:.0%}" if isinstance(value, float) and value == value else value
+
+
+def show(table: pd.DataFrame, *, audience: str, min_size: int = 5, **kwargs) -> HTML:
+    """A table as a report shows it: through :func:`privacy.for_audience`, no index, shares
+    as percentages, dates as days.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A tidy result table.
+    audience : {"researcher", "partner"}
+        Partner tables are anonymised and their small cells suppressed.
+    min_size : int
+        The minimum group size for partner tables.
+    **kwargs
+        Passed to :func:`privacy.for_audience` (count_columns, organisation_column, ...).
+
+    Returns
+    -------
+    IPython.display.HTML
+    """
+    shown = for_audience(table, audience=audience, min_size=min_size, **kwargs)
+    if isinstance(shown, SuppressedTable):
+        shown = shown.for_display()
+    shares = [c for c in shown.columns if re.search(r"(share|rate|ratio)", str(c))]
+    days = [c for c in shown.columns if pd.api.types.is_datetime64_any_dtype(shown[c])]
+    styler = (shown.style.hide(axis="index")
+              .format(_percent, subset=shares)
+              .format(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}", subset=days)
+              .format(lambda v: f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else v,
+                      subset=[c for c in shown.columns if c not in shares + days
+                              and pd.api.types.is_numeric_dtype(shown[c])
+                              and not pd.api.types.is_bool_dtype(shown[c])])
+              .set_table_styles([{"selector": "th, td", "props": "text-align: left; padding: 2px 8px"}]))
+    return HTML(styler.to_html())
+
+
 def table_sizes(ds) -> pd.DataFrame:
     """Rows in each contract table of a dataset (absent tables included, as absent).
 
@@ -707,6 +749,10 @@ def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _details(summary: str, items_html: str) -> str:
+    return f"<details><summary>{_e(summary)}</summary><ul>{items_html}</ul></details>"
+
+
 def _show_parameter(value, root: Path) -> str:
     if isinstance(value, str) and os.path.isabs(value):
         with suppress(ValueError):
@@ -757,7 +803,7 @@ def write_index(results: list[RunResult], batch: Batch,
             f'<td class="{_e(r.status)}">{_e(r.status)}</td>'
             f"<td>{'<br>'.join(links)}</td>"
             f"<td><ul>{params}</ul></td>"
-            f"<td>{'<ul>' + raw + '</ul>' if raw else 'no quality.json raw files'}</td>"
+            f"<td>{_details(f'{len(r.raw_files)} file(s)', raw) if raw else 'no quality.json raw files'}</td>"
             f"<td>{_e(r.started_at)}<br>{r.seconds:.1f} s</td>"
             f"<td>{'<ul>' + problems + '</ul>' if problems else ''}</td>"
             "</tr>")
