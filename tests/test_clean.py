@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from engagement import clean
+from engagement import clean, schema
 from engagement.schema import QualityLog
 
 
@@ -68,3 +68,24 @@ def test_prepare_refuses_bad_arguments(tmp_path):
         clean.prepare("moodle", tmp_path, name="x")
     with pytest.raises(FileNotFoundError, match="no Moodle log"):
         clean.prepare("moodle", tmp_path, name="x", timezone="UTC", processed_root=tmp_path / "p")
+
+
+def test_prepare_on_the_real_moodle_exports(shared_data_dir, tmp_path):
+    """The real Edify logs, laid out as a provider would: no enrolment file, so learners are
+    the users seen in the log after staff removal."""
+    source = shared_data_dir("moodle-edify")
+    logs = tmp_path / "raw" / "moodle_logs"
+    logs.mkdir(parents=True)
+    for path in sorted(source.glob("Moodle Module *.csv")):
+        (logs / path.name.replace("Moodle ", "").replace(" ", "_")).symlink_to(path)
+    out = clean.prepare("moodle", tmp_path / "raw", name="edify", timezone="Asia/Muscat",
+                        processed_root=tmp_path / "processed", key=b"k")
+    ds = schema.read_dataset(out)
+    assert set(ds.courses["course"]) == {p.stem for p in logs.iterdir()}
+    assert ds.events["learner_id"].str.fullmatch(r"L-[0-9a-f]{10}").all()
+    read = sum(f["rows"] for f in ds.quality["raw_files"])
+    assert read == ds.quality["rows_read"]["moodle_logs"]
+    accounted = clean.rows_accounted(ds.quality).set_index("source").loc["moodle_logs"]
+    assert accounted["kept"] == len(ds.events)
+    assert ds.quality["timezones"]["moodle_logs"] == "Asia/Muscat"
+    assert "learners" in {r["source"] for r in ds.quality["rules"]}  # flagged: no enrolments

@@ -27,7 +27,7 @@ import pandas as pd
 
 from engagement import schema
 from engagement.schema import QualityLog
-from engagement.sources import attendance, mapping, moodle
+from engagement.sources import attendance, mapping, moodle, social
 
 PSEUDONYM_PREFIX = "L-"
 PSEUDONYM_PATTERN = r"\bL-[0-9a-f]{10}\b"
@@ -280,6 +280,8 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
                                 quality=quality)
         tables["outcomes"] = outcomes
     tables["courses"] = _courses(raw_dir, events, zone, quality)
+    if (raw_dir / "social").is_dir():
+        tables["outreach"] = social.read_social_folder(raw_dir / "social", quality=quality)
     return tables
 
 
@@ -291,9 +293,9 @@ def _courses(raw_dir: Path, events: pd.DataFrame, zone, quality: QualityLog) -> 
                                        quality=quality)
     else:
         first = events.groupby("course")["timestamp"].min()
-        courses = pd.DataFrame({"course": first.index, "title": None, "starts_at": first.values,
-                                "ends_at": pd.Series(pd.NaT, index=first.index,
-                                                     dtype="datetime64[ns, UTC]").values})
+        courses = pd.DataFrame({"course": first.index, "title": None,
+                                "starts_at": first.reset_index(drop=True)})
+        courses["ends_at"] = pd.Series(pd.NaT, index=courses.index, dtype="datetime64[ns, UTC]")
         quality.count("courses", "no courses export: a course starts at its first log event",
                       len(courses), action="flagged")
     courses = courses.drop(columns="observation_end", errors="ignore").merge(
