@@ -1,18 +1,37 @@
-"""Events -> learner-week activity, weekly active learners, and the drop after the start.
+"""Events -> sessions, learner-day and learner-week activity; weekly active learners.
 
-Weeks are calendar weeks starting on Monday 00:00 UTC (``week_start``). An event counts as
-*online* activity when its source is the learning platform or its forum (``ONLINE_SOURCES``):
-joining a webinar is attendance, not online engagement.
+The event-level reductions (:func:`sessions`, :func:`learner_days`, :func:`learner_weeks`)
+are written once as Ibis expressions. They run on DuckDB by default (embedded, reading
+Parquet out of core), and the same functions accept an Ibis table from another backend
+(PostgreSQL, ClickHouse, Spark), so the reduction happens where the data lives. Everything
+downstream of them is small and plain pandas.
 
-These reductions are plain pandas for now; issue 3 moves them to Ibis/DuckDB for logs that
-do not fit in memory, with the same results.
+Definitions
+-----------
+- Times are UTC. Days start at 00:00 UTC; weeks on Monday 00:00 UTC (``week_start``).
+- *Online* activity is activity on the learning platform or its forum (:data:`ONLINE_SOURCES`):
+  joining a webinar is attendance, not online engagement.
+- A *session* is a run of a learner's online events in one course with no gap longer than
+  `gap_minutes` (default 30) between consecutive events.
+- *Minutes* are time between consecutive events inside a session, credited to the later
+  event's day (and group): they add up to session durations. A one-event session lasts 0
+  minutes.
+- Sources with only daily totals (OULAD's clicks per day, ``resolution="day"``) have active
+  days but no sessions or minutes: those columns are missing, never zero.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 ONLINE_SOURCES = ("lms", "forum")
+RESOLUTIONS = ("event", "day")
+EVENT_COLUMNS = ("learner_id", "course", "timestamp", "source", "action", "count")
 
 
 def _check_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -22,43 +41,195 @@ def _check_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
                          f"it has {', '.join(map(str, df.columns))}")
 
 
+def connect() -> ibis.BaseBackend:
+    """An embedded DuckDB connection whose session time zone is UTC.
+
+    DuckDB truncates timestamps to days and weeks in its session time zone, which defaults to
+    the machine's: pinning it to UTC keeps the tables the same on every machine.
+    """
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con
+
+
+def _as_table(events) -> tuple[ir.Table, ibis.BaseBackend | None]:
+    """An Ibis table for events given as pandas, a Parquet path or an Ibis table.
+
+    Returns the table and the DuckDB connection to run it on (None: the table's own backend).
+    """
+    if isinstance(events, ir.Table):
+        return events, None
+    con = connect()
+    if isinstance(events, (str, os.PathLike)):
+        path = Path(events)
+        if not path.exists():
+            raise FileNotFoundError(f"events Parquet {path} does not exist")
+        return con.read_parquet(str(path)), con
+    if isinstance(events, pd.DataFrame):
+        return ibis.memtable(events), con
+    raise TypeError("events must be a pandas DataFrame, a Parquet path or an Ibis table, "
+                    f"not {type(events).__name__}")
+
+
+def _to_pandas(expr: ir.Table, con) -> pd.DataFrame:
+    out = con.to_pandas(expr) if con is not None else expr.to_pandas()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_convert("UTC").dt.as_unit("ns")
+        elif pd.api.types.is_datetime64_dtype(out[column]):
+            # truncations come back without a zone; they were computed in UTC
+            out[column] = out[column].dt.tz_localize("UTC").dt.as_unit("ns")
+    return out
+
+
+def _by_list(by) -> list[str]:
+    return [] if by is None else [by] if isinstance(by, str) else list(by)
+
+
+def _prepared(t: ir.Table, *, by: list[str], online_only: bool) -> ir.Table:
+    missing = [c for c in (*EVENT_COLUMNS[:4], "count", *by) if c not in t.columns]
+    if missing:
+        raise ValueError(f"events: missing column(s) {', '.join(missing)}; "
+                         f"it has {', '.join(t.columns)}")
+    if online_only:
+        t = t.filter(t.source.isin(ONLINE_SOURCES))
+    return t.select("learner_id", "course", "timestamp", "count", *by)
+
+
+def _sessionised(t: ir.Table, gap_minutes: float) -> ir.Table:
+    """Events with ``session`` (1, 2, ... per learner and course) and ``step_seconds``."""
+    if not gap_minutes > 0:
+        raise ValueError(f"gap_minutes must be positive, not {gap_minutes!r}")
+    order = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.timestamp])
+    step = t.timestamp.epoch_seconds() - t.timestamp.lag().over(order).epoch_seconds()
+    starts = step.isnull() | (step > gap_minutes * 60)
+    t = t.mutate(new_session=starts.ifelse(1, 0),
+                 step_seconds=starts.ifelse(0, step))
+    running = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.timestamp],
+                          preceding=None, following=0)
+    return t.mutate(session=t.new_session.sum().over(running))
+
+
+def sessions(events, *, gap_minutes: float = 30, online_only: bool = True) -> pd.DataFrame:
+    """Split each learner's events into sessions.
+
+    Parameters
+    ----------
+    events : DataFrame, Parquet path or Ibis table
+        The contract's events table (event-level timestamps: not daily totals).
+    gap_minutes : float
+        A gap longer than this between consecutive events starts a new session.
+    online_only : bool
+        Keep only :data:`ONLINE_SOURCES` (default).
+
+    Returns
+    -------
+    DataFrame: learner_id, course, session (1-based order within learner and course),
+    started_at, ended_at (UTC; the first and last event), events (sum of ``count``),
+    minutes (ended_at - started_at).
+    """
+    t, con = _as_table(events)
+    s = _sessionised(_prepared(t, by=[], online_only=online_only), gap_minutes)
+    out = s.group_by("learner_id", "course", "session").aggregate(
+        started_at=s.timestamp.min(), ended_at=s.timestamp.max(), events=s["count"].sum(),
+        minutes=s.step_seconds.sum() / 60.0)
+    result = _to_pandas(out, con)
+    return result.sort_values(["course", "learner_id", "session"], kind="stable",
+                              ignore_index=True)
+
+
+def _activity(events, *, unit: str, by, gap_minutes: float, resolution: str,
+              online_only: bool) -> pd.DataFrame:
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {RESOLUTIONS}, not {resolution!r}")
+    by = _by_list(by)
+    t, con = _as_table(events)
+    t = _prepared(t, by=by, online_only=online_only)
+    if resolution == "event":
+        t = _sessionised(t, gap_minutes)
+    t = t.mutate(day=t.timestamp.truncate("D"))
+    key = "day" if unit == "day" else "week_start"
+    if unit == "week":
+        t = t.mutate(week_start=t.timestamp.truncate("W"))
+    metrics = {"events": t["count"].sum()}
+    if unit == "week":
+        metrics["active_days"] = t.day.nunique()
+    if resolution == "event":
+        metrics["sessions"] = t.session.nunique()
+        metrics["minutes"] = t.step_seconds.sum() / 60.0
+    out = _to_pandas(t.group_by("learner_id", "course", key, *by).aggregate(**metrics), con)
+    if resolution == "day":
+        out["sessions"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["minutes"] = float("nan")
+    columns = ["learner_id", "course", key, *by,
+               *(["active_days"] if unit == "week" else []), "events", "sessions", "minutes"]
+    return out[columns].sort_values(["course", "learner_id", key, *by], kind="stable",
+                                    ignore_index=True)
+
+
+def learner_days(events, *, by: str | list[str] | None = None, gap_minutes: float = 30,
+                 resolution: str = "event", online_only: bool = True) -> pd.DataFrame:
+    """One row per learner, course and UTC day with activity (and per group of `by`).
+
+    Parameters
+    ----------
+    events : DataFrame, Parquet path or Ibis table
+        The contract's events table.
+    by : str or list of str, optional
+        Event columns to split by, e.g. ``"source"`` or ``["source", "action"]``.
+    gap_minutes : float
+        Session gap (see :func:`sessions`).
+    resolution : {"event", "day"}
+        ``"day"`` for sources with only daily totals: sessions and minutes are left missing.
+    online_only : bool
+        Keep only :data:`ONLINE_SOURCES` (default).
+
+    Returns
+    -------
+    DataFrame: learner_id, course, day, [by], events, sessions (distinct sessions with an
+    event in the cell), minutes (time between consecutive events of a session credited to
+    the later event's cell).
+    """
+    return _activity(events, unit="day", by=by, gap_minutes=gap_minutes,
+                     resolution=resolution, online_only=online_only)
+
+
+def learner_weeks(events, *, by: str | list[str] | None = None, gap_minutes: float = 30,
+                  resolution: str = "event", online_only: bool = True) -> pd.DataFrame:
+    """One row per learner, course and week (Monday 00:00 UTC) with activity.
+
+    Parameters are those of :func:`learner_days`.
+
+    Returns
+    -------
+    DataFrame: learner_id, course, week_start, [by], active_days, events, sessions, minutes.
+    """
+    return _activity(events, unit="week", by=by, gap_minutes=gap_minutes,
+                     resolution=resolution, online_only=online_only)
+
+
 def week_start(timestamps: pd.Series) -> pd.Series:
-    """The Monday 00:00 UTC starting the week of each timestamp."""
+    """The Monday 00:00 UTC starting the week of each timestamp (pandas, for small tables)."""
     day = timestamps.dt.tz_convert("UTC").dt.floor("D")
     return day - pd.to_timedelta(day.dt.weekday, unit="D")
 
 
-def learner_weeks(events: pd.DataFrame, *, online_only: bool = True) -> pd.DataFrame:
-    """One row per learner, course and week with any activity.
-
-    Parameters
-    ----------
-    events : DataFrame
-        The contract's events table.
-    online_only : bool
-        Count only :data:`ONLINE_SOURCES` (default) or every source.
-
-    Returns
-    -------
-    DataFrame: learner_id, course, week_start, events (sum of ``count``), active_days.
-    """
-    _check_columns(events, ["learner_id", "course", "timestamp", "source", "count"], "events")
-    ev = events[events["source"].isin(ONLINE_SOURCES)] if online_only else events
-    ev = ev.assign(week_start=week_start(ev["timestamp"]), day=ev["timestamp"].dt.floor("D"))
-    return (ev.groupby(["learner_id", "course", "week_start"], as_index=False)
-            .agg(events=("count", "sum"), active_days=("day", "nunique")))
+def online(days: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a learner-day table (split by ``source``) that are online activity."""
+    _check_columns(days, ["source"], "learner days")
+    return days[days["source"].isin(ONLINE_SOURCES)]
 
 
-def weekly_active(events: pd.DataFrame, *, by: str | None = None,
+def weekly_active(days: pd.DataFrame, *, by: str | None = None,
                   learners: pd.DataFrame | None = None) -> pd.DataFrame:
     """Distinct active learners and events per calendar week, optionally per group.
 
     Parameters
     ----------
-    events : DataFrame
-        The contract's events table (every source counts: use `by="source"` to split).
+    days : DataFrame
+        A :func:`learner_days` table (split by the `by` column when it is an event column).
     by : str, optional
-        A column of events (``source``, ``action``, ``course``) or, with `learners`, of the
+        A column of `days` (``source``, ``action``, ``course``) or, with `learners`, of the
         learners table (``organisation``, ``acquisition_channel``).
     learners : DataFrame, optional
         The contract's learners table, needed when `by` is one of its columns.
@@ -67,22 +238,21 @@ def weekly_active(events: pd.DataFrame, *, by: str | None = None,
     -------
     DataFrame: week_start, [by], active_learners, events.
     """
-    _check_columns(events, ["learner_id", "course", "timestamp", "count"], "events")
-    ev = events
-    if by is not None and by not in ev.columns:
+    _check_columns(days, ["learner_id", "course", "day", "events"], "learner days")
+    if by is not None and by not in days.columns:
         if learners is None or by not in learners.columns:
-            raise ValueError(f"weekly_active: {by!r} is neither a column of events nor of "
-                             "the learners table given")
-        ev = ev.merge(learners[["learner_id", "course", by]], on=["learner_id", "course"],
-                      how="left")
-        ev[by] = ev[by].fillna("(unknown)")
+            raise ValueError(f"weekly_active: {by!r} is neither a column of the learner days "
+                             "nor of the learners table given")
+        days = days.merge(learners[["learner_id", "course", by]], on=["learner_id", "course"],
+                          how="left")
+        days[by] = days[by].fillna("(unknown)")
     keys = ["week_start"] + ([by] if by else [])
-    return (ev.assign(week_start=week_start(ev["timestamp"]))
+    return (days.assign(week_start=week_start(days["day"]))
             .groupby(keys, as_index=False)
-            .agg(active_learners=("learner_id", "nunique"), events=("count", "sum")))
+            .agg(active_learners=("learner_id", "nunique"), events=("events", "sum")))
 
 
-def activity_after_start(events: pd.DataFrame, courses: pd.DataFrame, *,
+def activity_after_start(weeks: pd.DataFrame, courses: pd.DataFrame, *,
                          max_weeks: int = 12) -> pd.DataFrame:
     """Share of learners active online k weeks after their first online week.
 
@@ -90,17 +260,27 @@ def activity_after_start(events: pd.DataFrame, courses: pd.DataFrame, *,
     week k's denominator only when the data cover that whole week (its end is before the
     course's ``observation_end``): learners not yet observed are censored, not inactive.
 
+    Parameters
+    ----------
+    weeks : DataFrame
+        A :func:`learner_weeks` table of online activity.
+    courses : DataFrame
+        The contract's courses table.
+    max_weeks : int
+        The last k reported.
+
     Returns
     -------
     DataFrame: weeks_since_start (0..max_weeks), observed (learners whose week k is
     covered), active, share.
     """
+    _check_columns(weeks, ["learner_id", "course", "week_start"], "learner weeks")
     _check_columns(courses, ["course", "observation_end"], "courses")
-    weeks = learner_weeks(events)
     if weeks.empty:
         return pd.DataFrame(columns=["weeks_since_start", "observed", "active", "share"])
+    weeks = weeks[["learner_id", "course", "week_start"]].drop_duplicates()
     first = weeks.groupby(["learner_id", "course"])["week_start"].transform("min")
-    weeks["weeks_since_start"] = (weeks["week_start"] - first).dt.days // 7
+    weeks = weeks.assign(weeks_since_start=(weeks["week_start"] - first).dt.days // 7)
     starters = (weeks.loc[weeks["weeks_since_start"] == 0, ["learner_id", "course", "week_start"]]
                 .merge(courses[["course", "observation_end"]], on="course"))
     rows = []
@@ -114,17 +294,23 @@ def activity_after_start(events: pd.DataFrame, courses: pd.DataFrame, *,
     return pd.DataFrame(rows)
 
 
-def started_share(events: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
+def started_share(days: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
     """Enrolled learners per course, and how many ever did anything online.
+
+    Parameters
+    ----------
+    days : DataFrame
+        A :func:`learner_days` table of online activity.
+    learners : DataFrame
+        The contract's learners table.
 
     Returns
     -------
     DataFrame: course, enrolled, started, never_started, share_started.
     """
     _check_columns(learners, ["learner_id", "course"], "learners")
-    online = events.loc[events["source"].isin(ONLINE_SOURCES), ["learner_id", "course"]]
-    started = learners.merge(online.drop_duplicates(), on=["learner_id", "course"],
-                             how="left", indicator=True)
+    active = days[["learner_id", "course"]].drop_duplicates()
+    started = learners.merge(active, on=["learner_id", "course"], how="left", indicator=True)
     started["started"] = started["_merge"] == "both"
     out = (started.groupby("course", as_index=False)
            .agg(enrolled=("learner_id", "size"), started=("started", "sum")))
@@ -133,16 +319,23 @@ def started_share(events: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def totals(events: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
+def totals(days: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
     """Distinct learners and events over the whole period, per group of `by`.
+
+    Parameters
+    ----------
+    days : DataFrame
+        A :func:`learner_days` table split by the `by` columns.
+    by : list of str
+        Its grouping columns, e.g. ``["source", "action"]``.
 
     Returns
     -------
     DataFrame: the `by` columns, learners, events; sorted by learners, most first.
     """
-    _check_columns(events, ["learner_id", "count", *by], "events")
-    return (events.groupby(by, as_index=False)
-            .agg(learners=("learner_id", "nunique"), events=("count", "sum"))
+    _check_columns(days, ["learner_id", "events", *by], "learner days")
+    return (days.groupby(by, as_index=False)
+            .agg(learners=("learner_id", "nunique"), events=("events", "sum"))
             .sort_values("learners", ascending=False, kind="stable").reset_index(drop=True))
 
 

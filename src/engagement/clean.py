@@ -357,7 +357,8 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
             tables[table] = pseudonymise(tables[table], columns=columns, key=key)
     tables["events"] = tables["events"][schema.COLUMNS["events"]]
     root = Path(processed_root) if processed_root else repository_root() / "data" / "processed"
-    info = {"dataset": name, "source": source, "raw_dir": raw_dir.name, **quality.to_dict()}
+    info = {"dataset": name, "source": source, "raw_dir": raw_dir.name,
+            "time_resolution": "event", **quality.to_dict()}
     if source == "demo":
         manifest = json.loads((raw_dir / "MANIFEST.json").read_text())
         info["seed"] = manifest["seed"]
