@@ -7,10 +7,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_RAW := data/raw/demo
 DEMO := data/processed/demo
+# Real public data beside the checkout (see its README); used when present.
+SHARED_DATA ?= ../shared/data
+OULAD := data/processed/oulad
+REPORT_DATA := $(DEMO)/quality.json
+ifneq ($(wildcard $(SHARED_DATA)/oulad/courses.csv),)
+REPORT_DATA += $(OULAD)/quality.json
+endif
 # pytest arguments, e.g. `make test PYTEST_ARGS="-k moodle"`
 PYTEST_ARGS ?=
 
-.PHONY: help setup reports lab test clean
+.PHONY: help setup reports oulad lab test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,7 +36,12 @@ $(DEMO_RAW)/MANIFEST.json: | $(BIN)/engagement
 $(DEMO)/quality.json: $(DEMO_RAW)/MANIFEST.json $(wildcard src/engagement/*.py src/engagement/sources/*.py)
 	$(BIN)/engagement prepare demo $(DEMO_RAW) --name demo
 
-reports: $(DEMO)/quality.json ## build the demo data, run every notebook, write outputs/<batch>/index.html
+$(OULAD)/quality.json: $(wildcard src/engagement/*.py src/engagement/sources/*.py) | $(BIN)/engagement
+	$(BIN)/engagement prepare oulad $(SHARED_DATA)/oulad --name oulad
+
+oulad: $(OULAD)/quality.json ## prepare the OULAD dataset from $(SHARED_DATA)/oulad
+
+reports: $(REPORT_DATA) ## build the demo data, run every notebook, write outputs/<batch>/index.html
 	$(BIN)/engagement report reports.yaml
 
 lab: $(BIN)/engagement ## open JupyterLab on the notebooks (the package is importable)
@@ -37,6 +49,9 @@ lab: $(BIN)/engagement ## open JupyterLab on the notebooks (the package is impor
 
 test: $(BIN)/engagement ## run the test suite (works on a fresh clone)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/engagement ## time the activity reductions against direct DuckDB SQL and pandas
+	$(BIN)/python benchmarks/bench_activity.py
 
 clean: ## remove outputs and processed data (never data/raw)
 	find outputs data/processed -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -164,3 +164,11 @@ def test_sessions_partition_events_and_no_gap_inside_exceeds_the_threshold(seed,
         assert (gaps > pd.Timedelta(minutes=gap)).sum() == len(mine) - 1
         assert mine["minutes"].sum() == pytest.approx(
             gaps[gaps <= pd.Timedelta(minutes=gap)].sum().total_seconds() / 60)
+
+
+def test_daily_totals_give_one_session_per_active_day():
+    daily = LOG.assign(timestamp=LOG["timestamp"].dt.floor("D"))
+    s = activity.sessions(daily, resolution="day")
+    a = s[s.learner_id == "a"]
+    assert a["session"].tolist() == [1, 2, 3] and a["events"].tolist() == [3, 1, 1]
+    assert a["minutes"].isna().all() and (a["started_at"] == a["ended_at"]).all()

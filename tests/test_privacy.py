@@ -294,3 +294,15 @@ def test_scan_report_reads_a_file(tmp_path):
     path.write_text(CLEAN.replace("n = 120", "n = 120 L-ffffffffff"), encoding="utf-8")
     assert _kinds(scan_report(path)) == ["pseudonym"]
     assert _kinds(privacy.scan_report(path, extra_terms=["overview"])) == ["pseudonym", "term"]
+
+
+def test_cut_at_risk_drops_each_curve_from_its_first_small_risk_set():
+    import pandas as pd
+    from engagement import privacy
+
+    curve = pd.DataFrame({"group": ["a"] * 4 + ["b"] * 3,
+                          "at_risk": [20, 6, 4, 7, 9, 3, 2],
+                          "survival": [1, .9, .8, .7, 1, .5, .4]})
+    cut = privacy.cut_at_risk(curve, min_size=5, group="group")
+    assert cut["at_risk"].tolist() == [20, 6, 9]
+    assert privacy.cut_at_risk(curve, min_size=5)["at_risk"].tolist() == [20, 6]

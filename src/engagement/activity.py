@@ -101,26 +101,30 @@ def _sessionised(t: ir.Table, gap_minutes: float) -> ir.Table:
     if not gap_minutes > 0:
         raise ValueError(f"gap_minutes must be positive, not {gap_minutes!r}")
     order = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.timestamp])
-    step = t.timestamp.epoch_seconds() - t.timestamp.lag().over(order).epoch_seconds()
-    starts = step.isnull() | (step > gap_minutes * 60)
-    t = t.mutate(new_session=starts.ifelse(1, 0),
-                 step_seconds=starts.ifelse(0, step))
+    # the step is its own column so that the window function is computed once
+    t = t.mutate(step=t.timestamp.epoch_seconds() - t.timestamp.lag().over(order).epoch_seconds())
+    starts = t.step.isnull() | (t.step > gap_minutes * 60)
+    t = t.mutate(new_session=starts.ifelse(1, 0), step_seconds=starts.ifelse(0, t.step))
     running = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.timestamp],
                           preceding=None, following=0)
     return t.mutate(session=t.new_session.sum().over(running))
 
 
-def sessions(events, *, gap_minutes: float = 30, online_only: bool = True) -> pd.DataFrame:
+def sessions(events, *, gap_minutes: float = 30, online_only: bool = True,
+             resolution: str = "event") -> pd.DataFrame:
     """Split each learner's events into sessions.
 
     Parameters
     ----------
     events : DataFrame, Parquet path or Ibis table
-        The contract's events table (event-level timestamps: not daily totals).
+        The contract's events table.
     gap_minutes : float
         A gap longer than this between consecutive events starts a new session.
     online_only : bool
         Keep only :data:`ONLINE_SOURCES` (default).
+    resolution : {"event", "day"}
+        With ``"day"`` (sources with only daily totals) there are no sessions to find: each
+        active day stands in for one, starting and ending at midnight, minutes missing.
 
     Returns
     -------
@@ -128,6 +132,12 @@ def sessions(events, *, gap_minutes: float = 30, online_only: bool = True) -> pd
     started_at, ended_at (UTC; the first and last event), events (sum of ``count``),
     minutes (ended_at - started_at).
     """
+    if resolution == "day":
+        days = learner_days(events, resolution="day", online_only=online_only)
+        out = days.rename(columns={"day": "started_at"}).assign(ended_at=lambda d: d["started_at"])
+        out["session"] = out.groupby(["learner_id", "course"]).cumcount() + 1
+        return out[["learner_id", "course", "session", "started_at", "ended_at", "events",
+                    "minutes"]]
     t, con = _as_table(events)
     s = _sessionised(_prepared(t, by=[], online_only=online_only), gap_minutes)
     out = s.group_by("learner_id", "course", "session").aggregate(

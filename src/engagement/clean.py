@@ -27,7 +27,7 @@ import pandas as pd
 
 from engagement import schema
 from engagement.schema import QualityLog
-from engagement.sources import attendance, mapping, moodle, social
+from engagement.sources import attendance, mapping, moodle, oulad, social
 
 PSEUDONYM_PREFIX = "L-"
 PSEUDONYM_PATTERN = r"\bL-[0-9a-f]{10}\b"
@@ -37,10 +37,11 @@ TEST_ACCOUNT_PATTERN = r"(?i)\btest\b|^test[._-]|[._-]test@"
 """Enrolments whose full name or e-mail matches this are test accounts, removed with their
 events (counted). Override with ``prepare(..., test_account_pattern=...)``."""
 
-SOURCES = ("moodle", "demo")
+SOURCES = ("moodle", "demo", "oulad")
 """What `prepare` reads: ``moodle`` is a provider's exports in the standard layout (the time
 zone must be given); ``demo`` is the same layout written by `engagement demo`, whose
-MANIFEST.json records the time zones."""
+MANIFEST.json records the time zones; ``oulad`` is the Open University Learning Analytics
+Dataset's published folder (daily click totals: no sessions)."""
 
 
 def repository_root() -> Path:
@@ -305,6 +306,31 @@ def _courses(raw_dir: Path, events: pd.DataFrame, zone, quality: QualityLog) -> 
     return courses.reset_index(drop=True)
 
 
+def oulad_tables(raw_dir: Path, *, quality: QualityLog) -> dict[str, pd.DataFrame]:
+    """OULAD's tables, restricted to the presentations whose clicks the data hold.
+
+    Presentations without VLE rows cannot be followed online: their registrations and
+    events are left out of the dataset (counted per table). Events after a presentation's
+    observation end (submissions after the cut of a partial VLE file) are dropped, counted.
+    """
+    tables = oulad.load_oulad(raw_dir, quality=quality)
+    courses = tables["courses"]
+    covered = set(courses.loc[courses["vle_coverage"] != "none", "course"])
+    for name in ("learners", "events", "outcomes"):
+        out = tables[name]
+        keep = out["course"].isin(covered)
+        quality.count(f"oulad_{name}", "presentation without VLE clicks: left out of the dataset",
+                      int((~keep).sum()))
+        tables[name] = out.loc[keep].reset_index(drop=True)
+    events = tables["events"].merge(courses[["course", "observation_end"]], on="course")
+    late = events["timestamp"] > events["observation_end"]
+    quality.count("oulad_events", "after the presentation's observation end (partial VLE file)",
+                  int(late.sum()))
+    tables["events"] = tables["events"].loc[~late.to_numpy()].reset_index(drop=True)
+    tables["courses"] = courses.loc[courses["course"].isin(covered)].reset_index(drop=True)
+    return tables
+
+
 def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
             timezone: str | None = None, processed_root: str | os.PathLike | None = None,
             key: bytes | None = None, exclude_ids: tuple[str, ...] = (),
@@ -342,23 +368,30 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
         raise ValueError(f"dataset name {name!r}: use letters, digits, '.', '_' or '-'")
     if source == "demo":
         zones = _manifest_timezones(raw_dir)
+    elif source == "oulad":
+        zones = None
     elif timezone is None:
         raise ValueError("a Moodle log has no time zone: give the site's zone, "
                          "e.g. --timezone Europe/London")
     else:
         zones = timezone
     quality = QualityLog()
-    tables = load_exports(raw_dir, timezone=zones, exclude_ids=exclude_ids,
-                          admin_ids=admin_ids, quality=quality)
+    if source == "oulad":
+        tables = oulad_tables(raw_dir, quality=quality)
+    else:
+        tables = load_exports(raw_dir, timezone=zones, exclude_ids=exclude_ids,
+                              admin_ids=admin_ids, quality=quality)
     key = pseudonymisation_key() if key is None else key
     for table in ("events", "learners", "outcomes"):
         if table in tables:
             columns = ("learner_id", "target_learner_id") if table == "events" else ("learner_id",)
             tables[table] = pseudonymise(tables[table], columns=columns, key=key)
-    tables["events"] = tables["events"][schema.COLUMNS["events"]]
+    tables["events"] = tables["events"][[*schema.COLUMNS["events"], *(
+        ["activity_type"] if "activity_type" in tables["events"] else [])]]
     root = Path(processed_root) if processed_root else repository_root() / "data" / "processed"
     info = {"dataset": name, "source": source, "raw_dir": raw_dir.name,
-            "time_resolution": "event", **quality.to_dict()}
+            "time_resolution": oulad.TIME_RESOLUTION if source == "oulad" else "event",
+            **quality.to_dict()}
     if source == "demo":
         manifest = json.loads((raw_dir / "MANIFEST.json").read_text())
         info["seed"] = manifest["seed"]

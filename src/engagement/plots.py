@@ -62,3 +62,137 @@ def heatmap(table: pd.DataFrame, *, index: str, columns: str, values: str, title
                 linewidths=0.5, ax=ax)
     ax.set(title=title, xlabel=columns.replace("_", " "), ylabel=index.replace("_", " "))
     return ax
+
+
+# --- retention (beyond the first logins) -------------------------------------------------
+
+import numpy as np  # noqa: E402  (kept with the functions that need it)
+
+_RETENTION_COLUMNS = {"k", "at_risk", "returned", "share", "ci_low", "ci_high", "censored",
+                      "no_enrolment_date", "within_days"}
+
+
+def _percent_axis(ax, axis: str = "y") -> None:
+    fmt = plt.FuncFormatter(lambda v, _: f"{v:.0%}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _groups(table: pd.DataFrame, column: str | None):
+    if column is None or column not in table.columns:
+        return [(None, table)]
+    return list(table.groupby(column, sort=True))
+
+
+def return_after_k_curve(table: pd.DataFrame, *, title: str = "", ax=None):
+    """Share returning after the k-th session, with its 95% band, per group (return_after_k).
+
+    The group column, if any, is whatever column the table has besides the standard ones.
+    Points with nobody at risk (censored throughout) are not drawn.
+    """
+    ax = _axes(ax)
+    extra = [c for c in table.columns if c not in _RETENTION_COLUMNS]
+    hue = extra[0] if extra else None
+    colours = sns.color_palette(PALETTE)
+    for i, (name, sub) in enumerate(_groups(table, hue)):
+        sub = sub[sub["at_risk"] > 0].sort_values("k")
+        colour = colours[i % len(colours)]
+        ax.plot(sub["k"], sub["share"], marker="o", color=colour,
+                label=None if name is None else str(name))
+        ax.fill_between(sub["k"], sub["ci_low"], sub["ci_high"], color=colour, alpha=0.2,
+                        linewidth=0)
+    days = table["within_days"].iloc[0] if "within_days" in table and len(table) else 14
+    ax.set(title=title, xlabel="k (0 = enrolment; k = after the k-th session)",
+           ylabel=f"Share back within {days:g} days", ylim=(0, 1.02))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    _percent_axis(ax)
+    if hue:
+        ax.legend(title=hue.replace("_", " "), bbox_to_anchor=(1.01, 1), loc="upper left")
+    return ax
+
+
+def cohort_heatmap(table: pd.DataFrame, *, title: str = "", ax=None):
+    """Retention by enrolment cohort and week since enrolment (cohort_retention).
+
+    Cells nobody in the cohort was observed through are blank, not zero.
+    """
+    label = next(c for c in table.columns if c.startswith("cohort_") and c != "cohort_size")
+    wide = table.pivot(index=label, columns="weeks_since_enrolment", values="share")
+    sizes = table.drop_duplicates(label).set_index(label)["cohort_size"]
+    fmt = "%d %b %Y" if label == "cohort_week" else "%b %Y"
+    # a suppressed cohort size (partner reports) is shown as such, not as a number
+    wide.index = [f"{c:{fmt}} (n={int(sizes[c]) if pd.notna(sizes[c]) else 'small'})"
+                  for c in wide.index]
+    ax = _axes(ax)
+    sns.heatmap(wide, annot=wide.shape[1] <= 20 and wide.shape[0] <= 30, fmt=".0%",
+                cmap="Blues", vmin=0, vmax=1, cbar=True, linewidths=0.5, ax=ax,
+                cbar_kws={"format": plt.FuncFormatter(lambda v, _: f"{v:.0%}")})
+    ax.set(title=title, xlabel="Weeks since enrolment",
+           ylabel=label.replace("_", " ").replace("cohort", "Enrolment"))
+    return ax
+
+
+def km_curves(km: pd.DataFrame, *, title: str = "", xlabel: str = "Days since first activity",
+              ax=None):
+    """Kaplan-Meier step curves with 95% bands per group, medians marked (kaplan_meier)."""
+    from engagement.retention import median_survival
+
+    ax = _axes(ax)
+    colours = sns.color_palette(PALETTE)
+    medians = median_survival(km)
+    for i, (name, sub) in enumerate(_groups(km, "group")):
+        sub = sub.sort_values("time")
+        colour = colours[i % len(colours)]
+        label = f"{name} (n={int(sub['at_risk'].iloc[0])})" if name is not None else None
+        ax.step(sub["time"], sub["survival"], where="post", color=colour, label=label)
+        ax.fill_between(sub["time"], sub["ci_low"], sub["ci_high"], step="post", color=colour,
+                        alpha=0.2, linewidth=0)
+        med = medians if name is None else medians[medians["group"] == name]
+        m = float(med["median"].iloc[0])
+        if np.isfinite(m):
+            ax.plot([m, m], [0, 0.5], linestyle=":", color=colour)
+            ax.plot([m], [0.5], marker="o", color=colour)
+    ax.axhline(0.5, color="grey", linewidth=0.8, linestyle="--")
+    ax.set(title=title, xlabel=xlabel, ylabel="Share not yet disengaged", ylim=(0, 1.02))
+    _percent_axis(ax)
+    if "group" in km.columns:
+        ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left")
+    return ax
+
+
+def lifecycle_bars(table: pd.DataFrame, *, title: str = "", ax=None):
+    """Weekly new, returning and resurrecting learners stacked up, dormant below zero (lifecycle)."""
+    ax = _axes(ax)
+    colours = dict(zip(["returning", "new", "resurrecting", "dormant"],
+                       sns.color_palette(PALETTE, 4)))
+    # suppressed counts (partner reports) are drawn as empty, not as numbers
+    table = table.fillna({c: 0 for c in ("returning", "new", "resurrecting", "dormant")})
+    x = np.arange(len(table))
+    bottom = np.zeros(len(table))
+    for col in ("returning", "new", "resurrecting"):
+        values = table[col].to_numpy(dtype=float)
+        ax.bar(x, values, bottom=bottom, color=colours[col], label=col)
+        bottom += values
+    ax.bar(x, -table["dormant"].to_numpy(dtype=float), color=colours["dormant"], label="dormant")
+    ax.axhline(0, color="black", linewidth=0.8)
+    # explicit limits: bars' sticky edges would otherwise clip the tallest one
+    top, low = max(bottom.max(initial=0), 1), table["dormant"].max() if len(table) else 0
+    ax.set_ylim(-low * 1.08 if low else -0.5, top * 1.08)
+    step = max(1, len(table) // 12)
+    ax.set_xticks(x[::step])
+    ax.set_xticklabels([f"{w:%d %b}" for w in table["week_start"].iloc[::step]], rotation=30)
+    ax.set(title=title, xlabel="Week starting", ylabel="Learners (dormant below zero)")
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left")
+    return ax
+
+
+def stickiness_plot(ratio: pd.DataFrame, *, title: str = "", ax=None):
+    """Daily active over trailing-window active learners, over time (stickiness_ratio)."""
+    ax = _axes(ax)
+    hue = "course" if "course" in ratio.columns else None
+    sns.lineplot(data=ratio, x="day", y="ratio", hue=hue, ax=ax)
+    ax.set(title=title, xlabel="Day", ylabel="Active today / active in window", ylim=(0, None))
+    _percent_axis(ax)
+    ax.tick_params(axis="x", rotation=30)
+    if hue:
+        ax.legend(title="course", bbox_to_anchor=(1.01, 1), loc="upper left")
+    return ax

@@ -365,7 +365,8 @@ def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
                  own_organisation: str | None = None, n_column: str | None = "n",
                  linked: Mapping[str, Sequence[str]] | None = None,
                  label_columns: Sequence[str] = (),
-                 labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+                 labels: Mapping[str, str] | None = None,
+                 survival_group: str | None = None, survival: bool = False) -> pd.DataFrame:
     """The table to show to `audience`.
 
     ``researcher``: `df` as is (a copy), once identifier columns have been refused.
@@ -373,7 +374,9 @@ def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
     text column refused; organisations other than `own_organisation` anonymised (when
     `organisation_column` is given; pass `labels` from :func:`organisation_labels` to keep
     them the same across tables); small cells suppressed (:func:`suppress_small`, which
-    `n_column`, `linked` and `label_columns` are passed to).
+    `n_column`, `linked` and `label_columns` are passed to); with `survival`, a table of
+    survival curves (an ``at_risk`` column, one curve per `survival_group`) is first cut
+    where fewer than `min_size` learners remain at risk (:func:`cut_at_risk`).
 
     Returns
     -------
@@ -393,12 +396,34 @@ def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
         refuse_identifiers(df)
         return df.copy()
     refuse_identifiers(df, check_values=True)
-    out = df
+    out = cut_at_risk(df, min_size=min_size, group=survival_group) if survival else df
     if organisation_column is not None:
         out = anonymise_organisations(out, column=organisation_column, own=own_organisation,
                                       labels=labels)
     return suppress_small(out, count_columns=count_columns, min_size=min_size,
                           n_column=n_column, linked=linked, label_columns=label_columns)
+
+
+def cut_at_risk(curve: pd.DataFrame, *, min_size: int = 5, at_risk: str = "at_risk",
+                group: str | None = None) -> pd.DataFrame:
+    """Cut survival curves where fewer than `min_size` learners remain at risk.
+
+    The tail of a Kaplan-Meier curve is about the last few learners: each later step would
+    disclose what one of them did. Rows from the first time a curve's at-risk count falls
+    below `min_size` onwards are dropped (per `group`, when given).
+
+    Returns
+    -------
+    DataFrame: the rows of `curve` before each curve's cut.
+    """
+    if at_risk not in curve.columns:
+        raise ValueError(f"cut_at_risk: no column {at_risk!r}; columns are {list(curve.columns)}")
+    small = curve[at_risk] < min_size
+    if group is None:
+        keep = ~small.cummax()
+    else:
+        keep = ~small.groupby(curve[group], sort=False).cummax()
+    return curve.loc[keep].reset_index(drop=True)
 
 
 # --- scanning finished HTML ---------------------------------------------------------------

@@ -65,7 +65,7 @@ TEMPLATE_NAME = "offline"
 PROVENANCE_PACKAGES = ("pandas", "numpy", "scipy", "seaborn", "papermill", "nbconvert")
 
 _TOP_KEYS = ("batch", "defaults", "runs", "scan_terms")
-_RUN_KEYS = ("notebook", "name", "parameters")
+_RUN_KEYS = ("notebook", "name", "parameters", "optional")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Parameters holding paths: resolved against the repository root, passed on absolute.
 _PATH_NAMES = ("dataset",)
@@ -83,6 +83,7 @@ class Run:
     name: str
     notebook: Path
     parameters: dict
+    optional: bool = False  # skipped, not failed, when its dataset is absent
 
 
 @dataclass(frozen=True)
@@ -142,10 +143,11 @@ class RunResult:
     leaks: list[dict] = field(default_factory=list)            # privacy.scan_html findings
     raw_files: list[dict] = field(default_factory=list)        # from <dataset>/quality.json
     withheld: Path | None = None                               # partner HTML that leaked
+    skipped: str | None = None                                 # why an optional run did not run
 
     @property
     def status(self) -> str:
-        return "failed" if self.failures else "ok"
+        return "failed" if self.failures else "skipped" if self.skipped else "ok"
 
     @property
     def ok(self) -> bool:
@@ -303,7 +305,10 @@ def load_batch(path: str | os.PathLike) -> Batch:
                        "`audience` parameter (its partner version depends on it)", *where)
         params = {k: _resolve(v, root) if _is_path_parameter(k, v) else v
                   for k, v in params.items()}
-        runs.append(Run(name=run_name, notebook=notebook, parameters=params))
+        optional = item.get("optional", False)
+        if not isinstance(optional, bool):
+            raise fail(f"run {run_name!r}: `optional` must be true or false", *where, "optional")
+        runs.append(Run(name=run_name, notebook=notebook, parameters=params, optional=optional))
     return Batch(name=name, config=config, root=root, runs=tuple(runs),
                  scan_terms=tuple(terms))
 
@@ -456,6 +461,18 @@ def _dataset_raw_files(parameters: dict) -> list[dict]:
     return []
 
 
+def _dataset_names(parameters: dict) -> tuple[str, ...]:
+    """Organisation names in the run's dataset: a partner report must show none of them."""
+    dataset = parameters.get("dataset")
+    learners = Path(dataset) / "learners.parquet" if isinstance(dataset, str) else None
+    if learners is None or not learners.exists():
+        return ()
+    with suppress(OSError, ValueError, KeyError):
+        names = pd.read_parquet(learners, columns=["organisation"])["organisation"]
+        return tuple(sorted(names.dropna().astype(str).unique()))
+    return ()
+
+
 def _clear_previous(out_dir: Path, name: str) -> None:
     # A stale report from an earlier batch must not pass for this run's.
     for aud in AUDIENCES:
@@ -506,7 +523,8 @@ def _summarise(leaks: list[dict]) -> str:
 def _scan(result: RunResult, scan_terms) -> None:
     partner = result.html.get("partner")
     if partner is not None:
-        leaks = privacy.scan_report(partner, extra_terms=scan_terms)
+        terms = (*scan_terms, *_dataset_names(result.parameters))
+        leaks = privacy.scan_report(partner, extra_terms=terms)
         if leaks:
             result.leaks = leaks
             withheld = partner.with_name(f"{result.name}.partner.withheld.html")
@@ -525,6 +543,16 @@ def _scan(result: RunResult, scan_terms) -> None:
             result.failures.append(Failure(
                 "researcher", "offline check",
                 f"offline check: the page loads from the network ({_summarise(fetched)})"))
+
+
+def _skip(run: Run) -> RunResult | None:
+    """A skipped result for an optional run whose dataset is absent, else None."""
+    dataset = run.parameters.get("dataset")
+    if not run.optional or not isinstance(dataset, str) or (Path(dataset) / "quality.json").exists():
+        return None
+    return RunResult(name=run.name, notebook=run.notebook, parameters=run.parameters,
+                     skipped=f"optional run skipped: its dataset {dataset} has not been "
+                             "prepared (see the README)")
 
 
 def run_batch(batch: Batch, *, out_dir: str | os.PathLike | None = None, timeout: int = 900,
@@ -562,7 +590,7 @@ def run_batch(batch: Batch, *, out_dir: str | os.PathLike | None = None, timeout
 
     out = batch.out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    results = [_run_one(run, out, timeout, progress)
+    results = [_skip(run) or _run_one(run, out, timeout, progress)
                for run in tqdm(batch.runs, desc=f"batch {batch.name}", unit="report",
                                disable=not progress, file=sys.stderr)]
     for result in results:
@@ -642,6 +670,13 @@ def _percent(value):
     return f"{value:.0%}" if isinstance(value, float) and value == value else value
 
 
+def _number(value):
+    # whole numbers with thousands separators; others with two decimals
+    if isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return value
+
+
 def show(table: pd.DataFrame, *, audience: str, min_size: int = 5, **kwargs) -> HTML:
     """A table as a report shows it: through :func:`privacy.for_audience`, no index, shares
     as percentages, dates as days.
@@ -664,16 +699,19 @@ def show(table: pd.DataFrame, *, audience: str, min_size: int = 5, **kwargs) -> 
     shown = for_audience(table, audience=audience, min_size=min_size, **kwargs)
     if isinstance(shown, SuppressedTable):
         shown = shown.for_display()
-    shares = [c for c in shown.columns if re.search(r"(share|rate|ratio)", str(c))]
+    shares = [c for c in shown.columns if re.search(r"(share|rate|survival)", str(c))]
+    if shares:  # the interval of a share is a share too
+        shares += [c for c in ("ci_low", "ci_high") if c in shown.columns]
     days = [c for c in shown.columns if pd.api.types.is_datetime64_any_dtype(shown[c])]
+    numbers = [c for c in shown.columns if c not in shares + days
+               and pd.api.types.is_numeric_dtype(shown[c])
+               and not pd.api.types.is_bool_dtype(shown[c])]
     styler = (shown.style.hide(axis="index")
               .format(_percent, subset=shares)
               .format(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}", subset=days)
-              .format(lambda v: f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else v,
-                      subset=[c for c in shown.columns if c not in shares + days
-                              and pd.api.types.is_numeric_dtype(shown[c])
-                              and not pd.api.types.is_bool_dtype(shown[c])])
-              .set_table_styles([{"selector": "th, td", "props": "text-align: left; padding: 2px 8px"}]))
+              .format(_number, subset=numbers)
+              .set_table_styles([{"selector": "th, td",
+                                  "props": "text-align: left; padding: 2px 8px"}]))
     return HTML(styler.to_html())
 
 
@@ -688,12 +726,10 @@ def table_sizes(ds) -> pd.DataFrame:
     from engagement.schema import TABLES
 
     tables = getattr(ds, "tables", {})
-    return pd.DataFrame({
-        "table": list(TABLES),
-        "present": [t in tables for t in TABLES],
-        "rows": pd.array([len(tables[t]) if t in tables else None for t in TABLES],
-                         dtype="Int64"),
-    })
+    recorded = (getattr(ds, "quality", {}) or {}).get("tables", {})  # no need to read events
+    rows = [recorded.get(t, len(tables[t])) if t in tables else None for t in TABLES]
+    return pd.DataFrame({"table": list(TABLES), "present": [t in tables for t in TABLES],
+                         "rows": pd.array(rows, dtype="Int64")})
 
 
 def _day(value) -> str:
@@ -719,11 +755,26 @@ def coverage_markdown(ds) -> str:
             text += f" from {learners['organisation'].nunique():,} organisation(s)"
         parts.append(text)
     sentence = "This report covers " + (" and ".join(parts) if parts else "the dataset")
-    if "events" in tables and len(tables["events"]):
-        ts = tables["events"]["timestamp"]
-        sentence += (f", with {len(tables['events']):,} recorded event rows from "
-                     f"{_day(ts.min())} to {_day(ts.max())} (UTC)")
+    quality = getattr(ds, "quality", {}) or {}
+    if quality.get("events_span"):  # recorded by prepare: the events table may be huge
+        (first, last), n_events = quality["events_span"], quality["tables"]["events"]
+    elif "events" in tables and len(tables["events"]):
+        stamps = tables["events"]["timestamp"]
+        first, last, n_events = stamps.min(), stamps.max(), len(stamps)
+    else:
+        n_events = 0
+    if n_events:
+        sentence += (f", with {n_events:,} recorded event rows from "
+                     f"{_day(first)} to {_day(last)} (UTC)")
     sentence += "."
+    courses = tables.get("courses")
+    if courses is not None and "vle_coverage" in courses:
+        # OULAD's click file is partial: say which presentations it covers, and how far
+        parts = [f"{r.course} ({r.vle_coverage}, observed to {_day(r.observation_end)})"
+                 for r in courses.sort_values("course").itertuples()]
+        sentence += (" Click data cover these presentations only: " + "; ".join(parts) +
+                     ". Presentations without click data are left out (see the data-quality "
+                     "report).")
     name = getattr(ds, "name", None)
     if name:
         sentence += f" Data: the processed dataset `{name}`"
@@ -741,6 +792,7 @@ th { background: #f3f3f3; }
 code { font-size: .9em; }
 .ok { color: #1a7f37; font-weight: bold; }
 .failed { color: #b42318; font-weight: bold; }
+.skipped { color: #8a6d00; font-weight: bold; }
 ul { margin: 0; padding-left: 1.2em; }
 """
 
@@ -792,7 +844,7 @@ def write_index(results: list[RunResult], batch: Batch,
                       f"MD5 <code>{_e(f.get('md5', '?'))}</code></li>" for f in r.raw_files)
         problems = "".join(
             f"<li>{_e(f.describe())}</li>" for f in r.failures) + "".join(
-            f"<li>{_e(n)}</li>" for n in r.notes)
+            f"<li>{_e(n)}</li>" for n in r.notes + ([r.skipped] if r.skipped else []))
         try:
             notebook = r.notebook.relative_to(batch.root)
         except ValueError:

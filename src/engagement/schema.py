@@ -31,6 +31,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,13 +289,40 @@ class QualityLog:
                 "timezones": self.timezones, "raw_files": self.raw_files}
 
 
+class Tables(Mapping):
+    """The tables of a dataset folder, each read (and validated) when first used.
+
+    The events table can be far bigger than memory allows; code that reduces it should read
+    ``<dataset>/events.parquet`` through :mod:`engagement.activity` instead.
+    """
+
+    def __init__(self, path: Path, *, check: bool = True):
+        self._path, self._check, self._loaded = path, check, {}
+        self._names = [t for t in TABLES if (path / f"{t}.parquet").exists()]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        if table not in self._names:
+            raise KeyError(table)
+        if table not in self._loaded:
+            file = self._path / f"{table}.parquet"
+            df = pd.read_parquet(file)
+            self._loaded[table] = validate(df, table, source=file) if self._check else df
+        return self._loaded[table]
+
+
 @dataclass
 class Dataset:
     """A processed dataset: the contract tables present, and its quality record."""
 
     name: str
     path: Path
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     quality: dict
 
     def __getattr__(self, table: str) -> pd.DataFrame:
@@ -328,6 +356,10 @@ def write_dataset(path: str | os.PathLike, tables: dict[str, pd.DataFrame], qual
     path.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         _to_parquet(validate(df, name), path / f"{name}.parquet")
+    events = tables.get("events")
+    if events is not None and len(events):
+        quality = {**quality, "events_span": [events["timestamp"].min().isoformat(),
+                                              events["timestamp"].max().isoformat()]}
     quality = {**quality, "tables": {n: int(len(df)) for n, df in tables.items()},
                "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     (path / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
@@ -336,6 +368,8 @@ def write_dataset(path: str | os.PathLike, tables: dict[str, pd.DataFrame], qual
 
 def read_dataset(path: str | os.PathLike, *, check: bool = True) -> Dataset:
     """Read a processed dataset folder written by :func:`write_dataset`.
+
+    Tables are read, and with `check` validated, when first used (see :class:`Tables`).
 
     Raises
     ------
@@ -347,11 +381,5 @@ def read_dataset(path: str | os.PathLike, *, check: bool = True) -> Dataset:
         raise FileNotFoundError(
             f"{path} is not a processed dataset (no quality.json); "
             f"make it with `engagement prepare SOURCE RAW_DIR --name {path.name}`")
-    tables = {}
-    for name in TABLES:
-        file = path / f"{name}.parquet"
-        if file.exists():
-            df = pd.read_parquet(file)
-            tables[name] = validate(df, name, source=file) if check else df
     quality = json.loads((path / "quality.json").read_text())
-    return Dataset(name=path.name, path=path, tables=tables, quality=quality)
+    return Dataset(name=path.name, path=path, tables=Tables(path, check=check), quality=quality)

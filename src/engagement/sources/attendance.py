@@ -23,6 +23,7 @@ import pandas as pd
 
 from engagement.schema import InputError, QualityLog, validate
 from engagement.sources.mapping import _read_records, to_utc
+from engagement.sources.text import check_timezone, find_columns
 
 ATTENDANCE_COLUMNS = ["session_id", "course", "format", "name", "email", "started_at",
                       "minutes"]
@@ -70,18 +71,18 @@ def _email(value) -> str | None:
     return text.casefold() if text else None
 
 
-def _columns(header, wanted: dict, path, optional=()) -> dict[str, int]:
-    found = {h.strip().casefold(): i for i, h in enumerate(header)}
-    index, missing = {}, []
-    for key, names in wanted.items():
-        hit = next((found[n] for n in names if n in found), None)
-        if hit is None and key not in optional:
-            missing.append(names[0])
-        index[key] = hit
-    if missing:
-        raise InputError(path, f"column(s) {', '.join(map(repr, missing))} not found; the file "
-                         f"has {', '.join(map(repr, header))}", row=1)
-    return index
+def _cells(rows: list[list], index: int | None) -> pd.Series:
+    """One column of the records (empty cells when the optional column is absent)."""
+    return pd.Series([r[index] if index is not None else "" for r in rows], dtype=object)
+
+
+def _no_blanks(path, values: dict[str, pd.Series], lines, where: dict[str, str]) -> None:
+    """InputError at the first blank cell of any of `values` (key -> cells)."""
+    for key, cells in values.items():
+        blank = (cells.astype(str).str.strip() == "").to_numpy()
+        if blank.any():
+            raise InputError(path, "empty value", row=int(lines[np.flatnonzero(blank)[0]]),
+                             column=where[key])
 
 
 def _zoom_time(value) -> dt.datetime:
@@ -124,7 +125,8 @@ def read_zoom_participants(path: str | os.PathLike, *, timezone: str,
     path : path
         The report; only read.
     timezone : str
-        IANA zone of the report's times (the Zoom account's zone).
+        IANA zone of the report's times (the Zoom account's zone). An unknown zone is a
+        ValueError, a missing one a TypeError (:func:`engagement.sources.text.check_timezone`).
     quality : QualityLog, optional
         Receives the file read, the time zone and the merged rows.
     source : str
@@ -136,30 +138,26 @@ def read_zoom_participants(path: str | os.PathLike, *, timezone: str,
     name, email (None when blank), started_at (first join, UTC), minutes (sum of the
     rows' durations).
     """
+    check_timezone(timezone)
     quality = QualityLog() if quality is None else quality
     header, rows, lines = _read_records(path)
     lowered = [h.casefold() for h in header]
     if "join time" not in lowered and "meeting id" in lowered and rows:
         header, rows, lines = _two_part_report(header, rows, lines, path)
-    cols = _columns(header, _ZOOM_COLUMNS, path, optional=("duration",))
+    cols = find_columns(path, header, _ZOOM_COLUMNS, optional=("duration",), casefold=True)
     quality.read(source, path, len(rows))
     quality.timezone(source, timezone)
     if not rows:
         return _empty_attendance()
 
     def get(key):
-        i = cols[key]
-        return pd.Series([r[i] if i is not None else "" for r in rows], dtype=object)
+        return _cells(rows, cols[key])
 
     lines = np.asarray(lines)
     where = {k: header[i] for k, i in cols.items() if i is not None}
     meeting = get("meeting_id").map(lambda v: re.sub(r"\s+", "", str(v)))
     topic = get("topic").map(lambda v: str(v).strip())
-    for key, values in (("meeting_id", meeting), ("topic", topic)):
-        blank = (values == "").to_numpy()
-        if blank.any():
-            raise InputError(path, "empty value", row=int(lines[np.flatnonzero(blank)[0]]),
-                             column=where[key])
+    _no_blanks(path, {"meeting_id": meeting, "topic": topic}, lines, where)
     course = topic.map(lambda t: re.sub(r"[:;,.\-\u2013\u2014]+$", "", t.split()[0]))
     join = to_utc(get("join"), lines=lines, file=path, column=where["join"], timezone=timezone,
                   fmt=_zoom_time, source=source, quality=quality)
@@ -263,10 +261,16 @@ def read_signin_sheet(path: str | os.PathLike, *, timezone: str,
     DataFrame, one row per person per session: session_id
     (``signin:<course>:<YYYY-MM-DD>:<format>``), course, format, name, email (None when
     blank), started_at (session start, UTC), minutes (NaN: sheets carry no duration).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If `timezone` is missing or not a known IANA zone.
     """
+    check_timezone(timezone)
     quality = QualityLog() if quality is None else quality
     header, rows, lines = _read_records(path)
-    cols = _columns(header, _SIGNIN_COLUMNS, path, optional=("email",))
+    cols = find_columns(path, header, _SIGNIN_COLUMNS, optional=("email",), casefold=True)
     quality.read(source, path, len(rows))
     quality.timezone(source, timezone)
     if not rows:
@@ -275,8 +279,7 @@ def read_signin_sheet(path: str | os.PathLike, *, timezone: str,
     lines = np.asarray(lines)
 
     def get(key):
-        i = cols[key]
-        return pd.Series([r[i] if i is not None else "" for r in rows], dtype=object)
+        return _cells(rows, cols[key])
 
     name = get("name").map(lambda v: str(v).strip() or None)
     email = get("email").map(lambda v: str(v).strip() or None)
@@ -289,11 +292,7 @@ def read_signin_sheet(path: str | os.PathLike, *, timezone: str,
     frame = {k: get(k)[keep].reset_index(drop=True) for k in ("date", "start", "course",
                                                                "format")}
     name, email = name[keep].reset_index(drop=True), email[keep].reset_index(drop=True)
-    for key in ("date", "start", "course", "format"):
-        blank = (frame[key].astype(str).str.strip() == "").to_numpy()
-        if blank.any():
-            raise InputError(path, "empty value", row=int(lines[np.flatnonzero(blank)[0]]),
-                             column=where[key])
+    _no_blanks(path, frame, lines, where)
     fmt = frame["format"].map(lambda v: re.sub(r"[\s\-]+", "_", str(v).strip().casefold()))
     bad = (~fmt.isin(("tutorial", "face_to_face"))).to_numpy()
     if bad.any():

@@ -13,7 +13,8 @@ written and in which time zone, and how values are recoded. As YAML::
     datetime_format: "%Y-%m-%d %H:%M"   # optional: one strptime format, or one per column;
                                         # default ISO 8601 (2024-03-05, 2024-03-05 14:30, ...)
     timezone: Europe/London    # required when times carry no UTC offset
-    encoding: utf-8            # optional; default auto (UTF-8 with or without BOM, cp1252)
+    encoding: utf-8            # optional; default auto (UTF-16 with BOM, UTF-8 with or
+                               # without BOM, cp1252: sources/text.py decode)
     delimiter: ","             # optional
     values:                    # optional recoding per contract column (after trimming)
       acquisition_channel: {LinkedIn: linkedin, Twitter: x}
@@ -37,7 +38,6 @@ import importlib.util
 import io
 import os
 import re
-import zoneinfo
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -47,6 +47,8 @@ import yaml
 
 from engagement.schema import (ACTIONS, CHANNELS, COLUMNS, FINAL_RESULTS, SCHEMAS, SOURCES,
                                TABLES, InputError, QualityLog, validate)
+from engagement.sources.text import (AUTO_ENCODINGS, check_timezone, decode,  # noqa: F401
+                                     drop_exact_duplicates, find_columns, localize)
 
 MAPPING_KEYS = ("table", "columns", "datetime_format", "timezone", "encoding", "delimiter",
                 "values", "thousands")
@@ -68,8 +70,7 @@ _ALLOWED = {("events", "source"): SOURCES, ("events", "action"): ACTIONS,
             ("outreach", "channel"): CHANNELS, ("outcomes", "final_result"): FINAL_RESULTS}
 _KEYS = {"courses": ["course"], "learners": ["learner_id", "course"],
          "outreach": ["channel", "post_id"], "outcomes": ["learner_id", "course"]}
-AUTO_ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
-"""Tried in this order when the mapping gives no encoding (utf-8-sig also reads plain UTF-8)."""
+# AUTO_ENCODINGS (re-exported): tried in this order when the mapping gives no encoding.
 
 CHANNEL_ALIASES = {"linkedin": "linkedin", "facebook": "facebook", "x": "x", "twitter": "x",
                    "twitter/x": "x", "x/twitter": "x", "x (twitter)": "x", "email": "email",
@@ -185,11 +186,11 @@ def _check_mapping(path_or_dict, optional: tuple[str, ...] = ()) -> dict:
 
     tz = raw.get("timezone")
     if tz is not None:
-        try:
-            zoneinfo.ZoneInfo(str(tz))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            fail(f"unknown time zone {tz!r}; use an IANA name such as Europe/London")
         tz = str(tz)
+        try:
+            check_timezone(tz)
+        except (TypeError, ValueError) as exc:
+            fail(str(exc))
     encoding = raw.get("encoding") or "auto"
     if encoding != "auto":
         try:
@@ -237,7 +238,10 @@ def _read_records(path: str | os.PathLike, *, encoding: str = "auto", delimiter:
     elif path.suffix.lower() == ".xls":
         raise InputError(path, "old .xls workbooks are not read; save the sheet as .xlsx or CSV")
     else:
-        records = _csv_records(path, _decode(path, encoding), delimiter)
+        text, _ = decode(path, encoding=encoding)
+        if not text.strip():
+            raise InputError(path, "the file is empty (no header, no rows)")
+        records = _csv_records(path, text, delimiter)
     records = [(line, cells) for line, cells in records
                if any(c is not None and c != "" for c in cells)]
     if not records:
@@ -260,29 +264,6 @@ def _read_records(path: str | os.PathLike, *, encoding: str = "auto", delimiter:
         rows.append(list(cells) + [""] * (len(header) - len(cells)))
         lines.append(line)
     return header, rows, lines
-
-
-def _decode(path: Path, encoding: str) -> str:
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(path, "the file is empty (no header, no rows)")
-    if encoding == "auto":
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16")
-        for enc in AUTO_ENCODINGS:
-            try:
-                return data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-        raise InputError(path, "the text is neither UTF-8 nor cp1252; give its encoding")
-    # A BOM is not part of the first column's name.
-    enc = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
-    try:
-        return data.decode(enc)
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise InputError(path, f"not valid {encoding} text (byte {data[exc.start]:#04x})",
-                         row=line) from None
 
 
 def _csv_records(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
@@ -341,9 +322,10 @@ def to_utc(values: pd.Series, *, lines, file, column: str | None, timezone: str 
            quality: QualityLog | None = None) -> pd.Series:
     """Parse a column of local or offset-carrying times into datetime64[ns, UTC].
 
-    Empty cells (None or "") give NaT. Times without an offset are local to `timezone`.
-    A local time that a DST change makes ambiguous is read as the first (summer-time)
-    occurrence and one that does not exist is moved forward; both are counted as fixed.
+    Empty cells (None or "") give NaT. Times without an offset are local to `timezone`,
+    converted by :func:`engagement.sources.text.localize`: a local time that a DST change
+    makes ambiguous is read as the earlier (summer-time) instant and one that does not
+    exist is shifted forward; both are counted as fixed (one rule each).
     `fmt` may be a callable turning one cell into a datetime.
 
     Raises
@@ -371,29 +353,21 @@ def to_utc(values: pd.Series, *, lines, file, column: str | None, timezone: str 
             naive[value] = stamp
         else:
             utc[value] = pd.Timestamp(stamp).tz_convert("UTC")
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if utc:
+        offset = present & values.isin(list(utc))
+        out[offset] = pd.to_datetime(values[offset].map(utc), utc=True)
     if naive:
         if timezone is None:
             value = next(iter(naive))
             raise InputError(file, f"the time {value!r} has no UTC offset and no time zone was "
                              "given (set timezone)", row=_first_line(values, value, lines),
                              column=column)
-        keys = list(naive)
-        local = pd.DatetimeIndex([naive[k] for k in keys])
-        stamps = local.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-        fixed = 0
-        for key, stamp, plain in zip(keys, stamps, local):
-            if pd.isna(stamp):
-                # DST edge: first occurrence of a repeated hour, or shifted past the gap.
-                stamp = plain.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
-                fixed += int((values == key).sum())
-            utc[key] = stamp.tz_convert("UTC")
-        if fixed:
-            quality.count(source, f"local time ambiguous or missing at a DST change ({column})",
-                          fixed, action="fixed",
-                          detail="repeated hour read as summer time; skipped hour moved forward")
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    if utc:
-        out[present] = pd.to_datetime(values[present].map(utc), utc=True)
+        # row by row, so that the DST fixes are counted in rows, as for every source
+        local = present & values.isin(list(naive))
+        stamps = pd.to_datetime(values[local].map(naive))
+        out[local] = localize(stamps, timezone, source=source, quality=quality,
+                              where=Path(file).name, column=column)
     return out
 
 
@@ -409,44 +383,47 @@ def _to_number(value, thousands: str | None) -> float:
     return float(text)
 
 
-def _counts(values: pd.Series, *, lines, file, column, thousands, minimum: int) -> pd.Series:
+def _numbers(values: pd.Series, *, lines, file, column, thousands, check,
+             dtype) -> pd.Series:
+    """Parse each distinct non-empty value once; `check(number, value)` returns the
+    problem with a number (an InputError message) or None, and the number to keep."""
     present = values.notna() & (values.astype(str) != "")
-    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    out = pd.Series(pd.NA if dtype == "Int64" else np.nan, index=values.index, dtype=dtype)
     parsed = {}
     for value in pd.unique(values[present]):
-        row = _first_line(values, value, lines)
         try:
             number = _to_number(value, thousands)
         except ValueError:
-            raise InputError(file, f"{value!r} is not a number", row=row, column=column) from None
-        if not float(number).is_integer():
-            raise InputError(file, f"{value!r} is not a whole number", row=row, column=column)
-        if number < minimum:
-            what = "negative" if number < 0 else f"below {minimum}"
-            raise InputError(file, f"count {value!r} is {what}", row=row, column=column)
-        parsed[value] = int(number)
-    if parsed:
-        out[present] = values[present].map(parsed).astype("Int64")
-    return out
-
-
-def _floats(values: pd.Series, *, lines, file, column, thousands, bounds) -> pd.Series:
-    present = values.notna() & (values.astype(str) != "")
-    out = pd.Series(np.nan, index=values.index, dtype=float)
-    parsed = {}
-    for value in pd.unique(values[present]):
-        row = _first_line(values, value, lines)
-        try:
-            number = _to_number(value, thousands)
-        except ValueError:
-            raise InputError(file, f"{value!r} is not a number", row=row, column=column) from None
-        if not bounds[0] <= number <= bounds[1]:
-            raise InputError(file, f"{value!r} is outside {bounds[0]:g}-{bounds[1]:g}",
-                             row=row, column=column)
+            raise InputError(file, f"{value!r} is not a number", column=column,
+                             row=_first_line(values, value, lines)) from None
+        problem, number = check(number, value)
+        if problem:
+            raise InputError(file, problem, column=column, row=_first_line(values, value, lines))
         parsed[value] = number
     if parsed:
-        out[present] = values[present].map(parsed).astype(float)
+        out[present] = values[present].map(parsed).astype(dtype)
     return out
+
+
+def _counts(values: pd.Series, *, minimum: int, **kw) -> pd.Series:
+    def check(number, value):
+        if not float(number).is_integer():
+            return f"{value!r} is not a whole number", None
+        if number < minimum:
+            what = "negative" if number < 0 else f"below {minimum}"
+            return f"count {value!r} is {what}", None
+        return None, int(number)
+
+    return _numbers(values, check=check, dtype="Int64", **kw)
+
+
+def _floats(values: pd.Series, *, bounds, **kw) -> pd.Series:
+    def check(number, value):
+        if not bounds[0] <= number <= bounds[1]:
+            return f"{value!r} is outside {bounds[0]:g}-{bounds[1]:g}", None
+        return None, number
+
+    return _numbers(values, check=check, dtype=float, **kw)
 
 
 # --------------------------------------------------------------------------- loading
@@ -497,10 +474,7 @@ def _load(path, mapping: dict, *, quality: QualityLog | None, source: str | None
     if not rows:
         raise InputError(path, "the file has a header but no data rows", row=1)
     used = [s for s in mapping["columns"].values() if isinstance(s, str)] + list(keep)
-    missing = [s for s in dict.fromkeys(used) if s not in header]
-    if missing:
-        raise InputError(path, f"source column(s) {', '.join(map(repr, missing))} not found; "
-                         f"the file has {', '.join(map(repr, header))}", row=1)
+    find_columns(path, header, {s: s for s in used})
     quality.read(source, path, len(rows))
     extra = [h for h in header if h not in used]
     if extra:
@@ -573,11 +547,9 @@ def _load(path, mapping: dict, *, quality: QualityLog | None, source: str | None
 
 
 def _drop_duplicates(out, kept, lines, table, path, source, quality):
-    exact = out.duplicated(keep="first")
-    if exact.any():
-        quality.count(source, "exact duplicate row", int(exact.sum()),
-                      detail="rows " + ", ".join(map(str, lines[exact.to_numpy()][:20])))
-        out, kept, lines = out.loc[~exact], kept.loc[~exact], lines[~exact.to_numpy()]
+    out, unique = drop_exact_duplicates(out, source=source, quality=quality,
+                                        where=Path(path).name, labels=lines)
+    kept, lines = kept.loc[unique], lines[unique]
     keys = _KEYS[table]
     clash = out.duplicated(subset=keys, keep=False)
     if clash.any():

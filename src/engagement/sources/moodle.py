@@ -13,7 +13,8 @@ What a Logs report looks like, and what this module does about it
   a leading zero) or ``Tuesday, 5 March 2024, 2:07 PM`` (weekday optional). The caller must
   say which zone (an IANA name); times that do not exist or occur twice at a DST change are
   resolved (nonexistent: shifted forward; ambiguous: the earlier instant) and counted.
-* Encoding cp1252, UTF-8 or UTF-8 with BOM, detected in that order of strictness.
+* Encoding UTF-8 with BOM, UTF-8 or cp1252, detected by :func:`engagement.sources.text.decode`
+  (UTF-16/UTF-32 and NUL bytes are refused).
 * Names may be anonymised to ``-``: the user id is read from ``Description`` (the first
   ``The user with id 'N'``). Rows without one (Turnitin plugin rows, empty descriptions)
   are dropped and counted.
@@ -29,11 +30,9 @@ with the file name and the encoding that was used to read it.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import os
-import zoneinfo
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from engagement.schema import COLUMNS, InputError, QualityLog, validate
+from engagement.sources.text import check_timezone, decode, find_columns, localize
 
 __all__ = [
     "read_moodle_log", "read_forum_posts", "staff_ids",
@@ -169,39 +169,6 @@ _WEEKDAY = r"^\s*[A-Za-z]+,\s*(?=\d)"
 
 # --------------------------------------------------------------------------- reading
 
-def _decode(path: Path) -> tuple[str, bytes, str]:
-    """The file's text, its UTF-8 bytes (no BOM) and the encoding used.
-
-    UTF-8 with BOM, then strict UTF-8, then cp1252; anything else is an InputError.
-    """
-    raw = path.read_bytes()
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
-                       codecs.BOM_UTF32_BE)) and not raw.startswith(codecs.BOM_UTF8):
-        raise InputError(path, "the file is UTF-16/UTF-32 (byte-order mark found); "
-                               "save it as CSV in UTF-8 or cp1252")
-    if b"\x00" in raw:
-        # cp1252 would "decode" NUL bytes: catch UTF-16 without BOM and binary files here
-        raise InputError(path, "the file contains NUL bytes: it is UTF-16 or binary, not a "
-                               "CSV in UTF-8 or cp1252")
-    if raw.startswith(codecs.BOM_UTF8):
-        body = raw[len(codecs.BOM_UTF8):]
-        try:
-            return body.decode("utf-8"), body, "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise InputError(path, f"starts with a UTF-8 byte-order mark but is not valid "
-                                   f"UTF-8 ({exc.reason} at byte {exc.start})") from None
-    try:
-        return raw.decode("utf-8"), raw, "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"cannot be decoded as UTF-8 nor cp1252 (byte "
-                               f"{raw[exc.start]:#04x} at offset {exc.start})") from None
-    return text, text.encode("utf-8"), "cp1252"
-
-
 class _Lines:
     """1-based line number (header = line 1) of each kept record, computed only when an
     error message needs one (the fast reader does not track lines)."""
@@ -282,7 +249,9 @@ def _read_records(path: Path, source: str, quality: QualityLog, required: tuple[
     A regular file is read by pyarrow; a file with any malformed line is re-read with the
     csv module, which gives the line numbers of the bad ones.
     """
-    text, data, encoding = _decode(path)
+    text, encoding = decode(path, utf16=False)
+    # pyarrow reads UTF-8 bytes; the BOM is gone from `text`
+    data = text.encode("utf-8")
     tag = f"{path.name} (encoding {encoding})"
     try:
         # the header is at the top: do not copy the whole text for it
@@ -292,10 +261,7 @@ def _read_records(path: Path, source: str, quality: QualityLog, required: tuple[
     except csv.Error as exc:
         raise InputError(path, f"unreadable CSV header: {exc}", row=1) from None
     header = [h.strip() for h in header]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(path, f"missing required column(s) {', '.join(map(repr, missing))}; "
-                               f"the file has {', '.join(map(repr, header))}")
+    find_columns(path, header, {c: c for c in required})
     try:
         table, lines, bad = _fast_table(data, header), _Lines(text), []
     except (_Irregular, pa.ArrowInvalid):
@@ -309,17 +275,6 @@ def _read_records(path: Path, source: str, quality: QualityLog, required: tuple[
                       detail=f"{tag}: wrong number of fields (expected {len(header)}) on "
                              f"line(s) {shown}")
     return table, lines, tag
-
-
-def _check_timezone(timezone) -> zoneinfo.ZoneInfo:
-    if not isinstance(timezone, str) or not timezone:
-        raise TypeError(f"timezone must be an IANA time zone name such as 'Europe/London', "
-                        f"not {timezone!r}")
-    try:
-        return zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {timezone!r}: give an IANA name such as "
-                         f"'Europe/London', 'Asia/Muscat' or 'UTC'") from None
 
 
 def _parse_times(time: pd.Series, lines: _Lines, path: Path) -> pd.Series:
@@ -349,31 +304,6 @@ def _parse_times(time: pd.Series, lines: _Lines, path: Path) -> pd.Series:
                                f"({int(todo.sum())} such row(s) in the file)",
                          row=int(lines[pos]), column="Time")
     return parsed
-
-
-def _localize(naive: pd.Series, timezone: str, source: str, tag: str,
-              quality: QualityLog) -> pd.Series:
-    """Local wall times -> UTC; DST gaps shift forward, repeated hours take the earlier."""
-    strict = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-    bad = strict.isna() & naive.notna()
-    if not bad.any():
-        return strict.dt.tz_convert("UTC")
-    earliest = np.ones(int(bad.sum()), dtype=bool)  # True = the DST (earlier) instant
-    gap = naive[bad].dt.tz_localize(timezone, ambiguous=earliest, nonexistent="NaT").isna()
-    fixed = naive[bad].dt.tz_localize(timezone, ambiguous=earliest,
-                                      nonexistent="shift_forward")
-    strict = strict.copy()
-    strict.loc[bad] = fixed
-    n_gap, n_twice = int(gap.sum()), int((~gap).sum())
-    if n_twice:
-        quality.count(source, "ambiguous local time at a DST change", n_twice, action="fixed",
-                      detail=f"{tag}: time occurs twice in {timezone}; the earlier instant "
-                             f"was taken")
-    if n_gap:
-        quality.count(source, "nonexistent local time at a DST change", n_gap, action="fixed",
-                      detail=f"{tag}: time skipped by the clock change in {timezone}; "
-                             f"shifted forward to the first valid instant")
-    return strict.dt.tz_convert("UTC")
 
 
 def _per_value(series: pd.Series, fn) -> pd.Series:
@@ -533,7 +463,7 @@ def read_moodle_log(path: str | os.PathLike, *, timezone: str, course: str | Non
     and distinct users). Fixed and counted: DST-ambiguous/nonexistent local times.
     Flagged: event names mapped to ``other``, by name.
     """
-    tz = _check_timezone(timezone)
+    tz = check_timezone(timezone)
     path = Path(path)
     quality = QualityLog() if quality is None else quality
     raw, lines, tag = _read_records(path, LOG_SOURCE, quality,
@@ -585,7 +515,7 @@ def read_moodle_log(path: str | os.PathLike, *, timezone: str, course: str | Non
     out = pd.DataFrame({
         "learner_id": uid.astype(object),
         "course": course,
-        "timestamp": _localize(naive, tz.key, LOG_SOURCE, tag, quality),
+        "timestamp": localize(naive, tz.key, source=LOG_SOURCE, quality=quality, where=tag),
         "source": source,
         "action": action.astype(object),
         "object_id": object_id.astype(object).where(object_id.notna(), None),
@@ -647,7 +577,7 @@ def read_forum_posts(path: str | os.PathLike, *, timezone: str = "UTC",
         Missing columns (named, with the columns found); a non-integer id, discussion,
         parent, userid or a ``created`` that is not Unix seconds (naming line and column).
     """
-    _check_timezone(timezone)
+    check_timezone(timezone)
     path = Path(path)
     quality = QualityLog() if quality is None else quality
     raw, lines, tag = _read_records(path, FORUM_SOURCE, quality,

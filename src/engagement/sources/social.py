@@ -42,6 +42,7 @@ import pandas as pd
 
 from engagement.schema import COLUMNS, InputError, QualityLog, validate
 from engagement.sources.mapping import _read_records
+from engagement.sources.text import DUPLICATE_RULE, drop_exact_duplicates
 
 PLATFORMS = ("linkedin", "facebook", "x")
 """Platforms read, named as the contract's outreach channels."""
@@ -81,7 +82,7 @@ _VARIANT = re.compile(r"(?:^|\|)\s*variant\s*:\s*(?P<variant>.*)$", re.IGNORECAS
 
 RULE_HOUR_PM = "date written 00:MM PM, read as 12:MM PM"
 RULE_HOUR_AM = "date written 00:MM AM, read as 12:MM AM (just after midnight)"
-RULE_DUPLICATE = "exact duplicate row"
+RULE_DUPLICATE = DUPLICATE_RULE
 RULE_SAME_ID = "same post_id as an earlier row but different values (first kept)"
 RULE_ENG = "impossible: engagements > exposures (kept, impossible=True)"
 RULE_CLICKS = "impossible: clicks > exposures (kept, impossible=True)"
@@ -372,11 +373,8 @@ def _flag_impossible(df: pd.DataFrame, *, source: str, quality: QualityLog,
 def _drop_duplicates(df: pd.DataFrame, *, source: str, quality: QualityLog, where: str,
                      exact=None) -> pd.DataFrame:
     """Drop exact duplicates (`exact`, default: equal in every column), then repeated post ids."""
-    exact = pd.Series(df.duplicated(keep="first") if exact is None else exact, index=df.index)
-    if exact.any():
-        quality.count(source, RULE_DUPLICATE, int(exact.sum()), action="dropped",
-                      detail=f"{where}: post_id {', '.join(df.loc[exact, 'post_id'].head(5))}")
-        df = df[~exact]
+    df, _ = drop_exact_duplicates(df, source=source, quality=quality, where=where,
+                                  labels=df["post_id"], label="post_id", exact=exact)
     same_id = df.duplicated(["channel", "post_id"], keep="first")
     if same_id.any():
         quality.count(source, RULE_SAME_ID, int(same_id.sum()), action="dropped",

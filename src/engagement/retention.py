@@ -1,0 +1,913 @@
+"""Beyond the first logins: who keeps coming back, and for how long.
+
+Return after the k-th session, cohort retention by week since enrolment, time to
+disengagement (Kaplan-Meier, log-rank), weekly lifecycle (new, returning, resurrecting,
+dormant) and stickiness (active days per week, daily/28-day active ratio).
+
+Where the data end matters (DESIGN.md). Each enrolment is observed until its
+*observation end*::
+
+    min(course observation_end, outcomes.completed_at if completed, course ends_at if set)
+
+A learner quiet at the end of the data, after the course ended, or after completing has
+not been observed to disengage: that time is censored, never counted as an event or as
+"did not return". Every function here uses that per-learner observation end.
+
+All functions take tidy tables (the contract's learners, courses and outcomes, and the
+activity reductions ``sessions``, ``learner_days`` and ``learner_weeks``), never modify
+them, raise ``ValueError`` naming missing columns, and return tidy DataFrames.
+Proportions carry a Wilson 95% interval and the n behind them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+KEYS = ["learner_id", "course"]
+GROUP_COLUMNS = ("organisation", "acquisition_channel", "course")
+UNKNOWN = "(unknown)"
+_DAY = pd.Timedelta(days=1)
+_EPOCH_MONDAY = pd.Timestamp("1970-01-05", tz="UTC")  # a Monday: week ordinals count from it
+_ORDINALS = ("zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh",
+             "eighth", "ninth", "tenth", "eleventh", "twelfth")
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _check_columns(df: pd.DataFrame, columns, what: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; "
+                         f"it has {', '.join(map(str, df.columns)) or 'no columns'}")
+
+
+def _utc(series: pd.Series, what: str) -> pd.Series:
+    """A timestamp column as datetime64[ns, UTC]; naive timestamps are refused, not guessed."""
+    if series.isna().all():
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        try:
+            series = pd.to_datetime(series)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{what}: not timestamps ({exc})") from None
+    if getattr(series.dt, "tz", None) is None:
+        raise ValueError(f"{what}: timestamps must be timezone-aware UTC, not naive")
+    return series.dt.tz_convert("UTC").dt.as_unit("ns")
+
+
+def _ordinal(k: int) -> str:
+    return _ORDINALS[k] if 0 <= k < len(_ORDINALS) else f"{k}th"
+
+
+def wilson_interval(successes, n, *, alpha: float = 0.05):
+    """Wilson score interval for a proportion (vectorised; NaN where n is 0).
+
+    Returns
+    -------
+    (low, high) : arrays of floats
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = x / n
+        denom = 1 + z ** 2 / n
+        centre = (p + z ** 2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2))
+        low, high = centre - half, centre + half
+    empty = n == 0
+    return np.where(empty, np.nan, np.clip(low, 0, 1)), np.where(empty, np.nan, np.clip(high, 0, 1))
+
+
+def observation_end(learners: pd.DataFrame, courses: pd.DataFrame,
+                    outcomes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Until when each enrolment is observed, and what ends its observation.
+
+    Parameters
+    ----------
+    learners : DataFrame
+        The contract's learners table (learner_id, course, enrolled_at, group columns).
+    courses : DataFrame
+        The contract's courses table (course, ends_at, observation_end).
+    outcomes : DataFrame, optional
+        The contract's outcomes table; its ``completed_at`` censors (completion is not
+        disengagement). Without it, nobody is treated as having completed.
+
+    Returns
+    -------
+    DataFrame, one row per learner enrolment: the learners' columns, plus ``ends_at``,
+    ``course_observation_end``, ``completed_at``, ``observed_until`` (the minimum of the
+    three, nulls ignored) and ``ends_by`` ("completed", "course ended" or
+    "observation end": which of them is the minimum; ties in that order).
+
+    Raises
+    ------
+    ValueError
+        Missing columns, naive timestamps, or learners whose course is not in `courses`.
+    """
+    _check_columns(learners, KEYS, "learners")
+    _check_columns(courses, ["course", "ends_at", "observation_end"], "courses")
+    lf = learners.copy()
+    if "enrolled_at" in lf:
+        lf["enrolled_at"] = _utc(lf["enrolled_at"], "learners.enrolled_at")
+    crs = courses[["course", "ends_at", "observation_end"]].rename(
+        columns={"observation_end": "course_observation_end"})
+    crs = crs.assign(ends_at=_utc(crs["ends_at"], "courses.ends_at"),
+                     course_observation_end=_utc(crs["course_observation_end"],
+                                                 "courses.observation_end"))
+    unknown = sorted(set(lf["course"]) - set(crs["course"]))
+    if unknown:
+        raise ValueError(f"learners: course(s) {', '.join(map(str, unknown[:5]))} are not in "
+                         "the courses table, so their observation end is unknown")
+    lf = lf.drop(columns=[c for c in ("ends_at", "course_observation_end", "completed_at")
+                          if c in lf.columns])
+    lf = lf.merge(crs, on="course", how="left")
+    if outcomes is not None:
+        _check_columns(outcomes, [*KEYS, "completed_at"], "outcomes")
+        done = outcomes[[*KEYS, "completed_at"]].drop_duplicates(KEYS)
+        done = done.assign(completed_at=_utc(done["completed_at"], "outcomes.completed_at"))
+        lf = lf.merge(done, on=KEYS, how="left")
+    else:
+        lf["completed_at"] = pd.Series(pd.NaT, index=lf.index, dtype="datetime64[ns, UTC]")
+    until = lf["course_observation_end"]
+    reason = pd.Series("observation end", index=lf.index, dtype=object)
+    # ends_at before completed_at so that a tie goes to "completed"
+    for col, why in (("ends_at", "course ended"), ("completed_at", "completed")):
+        earlier = lf[col].notna() & (lf[col] <= until)
+        until = until.where(~earlier, lf[col])
+        reason = reason.where(~earlier, why)
+    return lf.assign(observed_until=until, ends_by=reason)
+
+
+def _group(lf: pd.DataFrame, by: str | None, what: str) -> pd.DataFrame:
+    if by is None:
+        return lf
+    if by not in lf.columns:
+        raise ValueError(f"{what}: by={by!r} is not a column of the learners table")
+    return lf.assign(**{by: lf[by].astype(object).where(lf[by].notna(), UNKNOWN)})
+
+
+# --------------------------------------------------------------------------- return after k
+
+def return_after_k(sessions: pd.DataFrame, learners: pd.DataFrame, courses: pd.DataFrame, *,
+                   outcomes: pd.DataFrame | None = None, k_max: int = 10,
+                   within_days: float = 14, by: str | None = None) -> pd.DataFrame:
+    """Share of learners who come back for a (k+1)-th session within `within_days` of their k-th.
+
+    k = 0 is enrolment: the anchor is ``enrolled_at`` and "returning" means having a first
+    session. For k >= 1 the anchor is the end of the k-th session (sessions numbered by
+    ``started_at`` within learner and course). A learner counts as returned when the next
+    session starts at most `within_days` after the anchor (for k = 0 a first session that
+    starts before the recorded enrolment also counts: they did start).
+
+    Censoring: a learner enters k's denominator (``at_risk``) only when observed for the
+    whole window, ``anchor + within_days <= observed_until`` (see :func:`observation_end`:
+    the course's observation end, its end date, and completion all stop observation).
+    The others are ``censored``: left out, never counted as not returning, even when they
+    came back inside the part of the window that was observed (counting only those would
+    bias the share upwards).
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        ``activity.sessions(events)``: learner_id, course, started_at, ended_at (UTC).
+        Sessions of enrolments missing from `learners` are ignored.
+    learners, courses : DataFrame
+        The contract's tables.
+    outcomes : DataFrame, optional
+        The contract's outcomes; completion (``completed_at``) censors.
+    k_max : int
+        Largest k reported.
+    within_days : float
+        Length of the return window in days.
+    by : str, optional
+        A column of `learners` (organisation, course, acquisition_channel); missing values
+        become "(unknown)".
+
+    Returns
+    -------
+    DataFrame, one row per k (0..k_max) and group of `by`: [by], k, at_risk, returned,
+    share (returned / at_risk; NaN when at_risk is 0), ci_low, ci_high (Wilson 95%),
+    censored (had a k-th anchor but were not observed for the whole window),
+    no_enrolment_date (k = 0 only: learners left out because enrolled_at is null; 0 for
+    k >= 1), within_days.
+    """
+    _check_columns(sessions, [*KEYS, "started_at", "ended_at"], "sessions")
+    _check_columns(learners, [*KEYS, "enrolled_at"], "learners")
+    if k_max < 0 or within_days < 0:
+        raise ValueError("k_max and within_days must not be negative")
+    lf = _group(observation_end(learners, courses, outcomes), by, "return_after_k")
+    window = pd.Timedelta(days=within_days)
+    keep = [*KEYS, "observed_until"] + ([by] if by and by not in KEYS else [])
+
+    s = sessions[[*KEYS, "started_at", "ended_at"]].copy()
+    s["started_at"] = _utc(s["started_at"], "sessions.started_at")
+    s["ended_at"] = _utc(s["ended_at"], "sessions.ended_at")
+    s = s.merge(lf[keep], on=KEYS, how="inner").sort_values([*KEYS, "started_at"],
+                                                            kind="stable")
+    s["k"] = s.groupby(KEYS).cumcount() + 1
+    s["next_start"] = s.groupby(KEYS)["started_at"].shift(-1)
+
+    # k = 0: enrolment is the anchor, the first session the return
+    first = s.loc[s["k"] == 1, [*KEYS, "started_at"]].rename(columns={"started_at": "next_start"})
+    enrol = lf.merge(first, on=KEYS, how="left")
+    no_date = enrol["enrolled_at"].isna()
+    anchors = [enrol.loc[~no_date].assign(k=0, anchor=enrol["enrolled_at"])[
+        [*keep, "k", "anchor", "next_start"]]]
+    later = s[s["k"] <= k_max].assign(anchor=s["ended_at"])
+    anchors.append(later[[*keep, "k", "anchor", "next_start"]])
+    a = pd.concat(anchors, ignore_index=True)
+    a["observed"] = (a["anchor"] + window) <= a["observed_until"]
+    a["back"] = a["observed"] & a["next_start"].notna() & (a["next_start"] <= a["anchor"] + window)
+
+    groups = [by] if by else []
+    counts = (a.groupby([*groups, "k"]).agg(at_risk=("observed", "sum"), returned=("back", "sum"),
+                                            anchored=("observed", "size")))
+    # every k for every group, even when nobody reached it
+    if by:
+        full = pd.MultiIndex.from_product([sorted(lf[by].unique(), key=str), range(k_max + 1)],
+                                          names=[by, "k"])
+    else:
+        full = pd.Index(range(k_max + 1), name="k")
+    out = counts.reindex(full, fill_value=0).reset_index()
+    out["censored"] = out["anchored"] - out["at_risk"]
+    nd = (enrol[no_date].groupby(groups).size() if by else pd.Series([int(no_date.sum())]))
+    out["no_enrolment_date"] = 0
+    k0 = out["k"] == 0
+    out.loc[k0, "no_enrolment_date"] = (out.loc[k0, by].map(nd).fillna(0).to_numpy() if by
+                                        else int(no_date.sum()))
+    out = _proportion(out, "returned", "at_risk")
+    out["within_days"] = within_days
+    cols = [*groups, "k", "at_risk", "returned", "share", "ci_low", "ci_high", "censored",
+            "no_enrolment_date", "within_days"]
+    return out[cols].astype({c: "int64" for c in
+                             ("k", "at_risk", "returned", "censored", "no_enrolment_date")})
+
+
+def _proportion(df: pd.DataFrame, x: str, n: str) -> pd.DataFrame:
+    df = df.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df["share"] = np.where(df[n] > 0, df[x] / df[n].where(df[n] > 0, 1), np.nan)
+    df["ci_low"], df["ci_high"] = wilson_interval(df[x], df[n])
+    return df
+
+
+def describe_return_after_k(table: pd.DataFrame, *, k: int = 1) -> str:
+    """One or two sentences on returning after the k-th session (from :func:`return_after_k`)."""
+    rows = table[table["k"] == k]
+    if rows.empty or rows["at_risk"].sum() == 0:
+        return (f"No learner was observed long enough after a {_ordinal(k)} "
+                f"{'session' if k else 'enrolment'} to say whether they came back.")
+    days = rows["within_days"].iloc[0] if "within_days" in rows else 14
+    days = f"{days:g}"
+    group_col = [c for c in rows.columns if c not in _RAK_COLUMNS]
+    n, x = int(rows["at_risk"].sum()), int(rows["returned"].sum())
+    lo, hi = (float(v[0]) for v in wilson_interval([x], [n]))
+    if k == 0:
+        text = (f"Of {n:,} enrolled learners observed for {days} days after enrolling, "
+                f"{x / n:.0%} had a first session within {days} days (95% CI {lo:.0%}–{hi:.0%})")
+    else:
+        text = (f"Of {n:,} learners who had a {_ordinal(k)} session, {x / n:.0%} came back for "
+                f"a {_ordinal(k + 1)} within {days} days (95% CI {lo:.0%}–{hi:.0%})")
+    censored = int(rows["censored"].sum())
+    if censored:
+        text += f"; {censored:,} more were not observed long enough to tell and are left out"
+    text += "."
+    if group_col:
+        g = group_col[0]
+        seen = rows[rows["at_risk"] > 0].sort_values("share")
+        if len(seen) >= 2:
+            low, high = seen.iloc[0], seen.iloc[-1]
+            text += (f" By {g.replace('_', ' ')}, it ranges from {low['share']:.0%} "
+                     f"({low[g]}, n = {int(low['at_risk']):,}) to {high['share']:.0%} "
+                     f"({high[g]}, n = {int(high['at_risk']):,}).")
+    return text
+
+
+_RAK_COLUMNS = {"k", "at_risk", "returned", "share", "ci_low", "ci_high", "censored",
+                "no_enrolment_date", "within_days"}
+
+
+# --------------------------------------------------------------------------- cohort retention
+
+def cohort_retention(learner_days: pd.DataFrame, learners: pd.DataFrame, courses: pd.DataFrame,
+                     *, outcomes: pd.DataFrame | None = None, min_active_days: int = 1,
+                     max_weeks: int = 12, cohort: str = "week") -> pd.DataFrame:
+    """Share of each enrolment cohort active in each week since enrolment.
+
+    Week w since enrolment covers the days from the enrolment day + 7w to the enrolment
+    day + 7(w+1) (exclusive), days being UTC days. A learner is retained in week w with at
+    least `min_active_days` active days in it. To measure a chosen action only, pass
+    ``learner_days(events, by="action")`` filtered to that action.
+
+    Censoring, per learner: a learner enters week w's denominator (``observed``) only when
+    observed through the whole week (its end <= ``observed_until``, see
+    :func:`observation_end`; completion and the course's end stop observation). A cell
+    nobody in the cohort was observed through has ``observed`` 0 and a missing share: it
+    is blank, not zero.
+
+    Parameters
+    ----------
+    learner_days : DataFrame
+        learner_id, course, day (UTC midnight); only active days have rows.
+    learners, courses : DataFrame
+        The contract's tables. Learners with a null enrolled_at are left out.
+    outcomes : DataFrame, optional
+        The contract's outcomes; completion censors.
+    min_active_days : int
+        Active days in the week needed to count as retained (1..7).
+    max_weeks : int
+        Last week since enrolment reported.
+    cohort : {"week", "month"}
+        Cohorts by enrolment week (Monday 00:00 UTC) or calendar month (UTC).
+
+    Returns
+    -------
+    DataFrame, one row per cohort and week since enrolment: cohort_week (or cohort_month),
+    weeks_since_enrolment, cohort_size, observed, retained, share (NaN when observed is
+    0), ci_low, ci_high (Wilson 95%).
+    """
+    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
+    _check_columns(learners, [*KEYS, "enrolled_at"], "learners")
+    if cohort not in ("week", "month"):
+        raise ValueError(f"cohort must be 'week' or 'month', not {cohort!r}")
+    if not 1 <= min_active_days <= 7:
+        raise ValueError("min_active_days must be between 1 and 7")
+    label = f"cohort_{cohort}"
+    lf = observation_end(learners, courses, outcomes)
+    lf = lf[lf["enrolled_at"].notna()].copy()
+    lf["enrol_day"] = lf["enrolled_at"].dt.floor("D")
+    if cohort == "week":
+        lf[label] = lf["enrol_day"] - pd.to_timedelta(lf["enrol_day"].dt.weekday, unit="D")
+    else:
+        lf[label] = lf["enrol_day"] - pd.to_timedelta(lf["enrol_day"].dt.day - 1, unit="D")
+
+    days = learner_days[[*KEYS, "day"]].copy()
+    days["day"] = _utc(days["day"], "learner_days.day").dt.floor("D")
+    days = days.drop_duplicates().merge(lf[[*KEYS, "enrol_day"]], on=KEYS, how="inner")
+    days["w"] = (days["day"] - days["enrol_day"]).dt.days // 7
+    days = days[(days["w"] >= 0) & (days["w"] <= max_weeks)]
+    active = days.groupby([*KEYS, "w"]).size()
+    retained = active[active >= min_active_days].reset_index()[[*KEYS, "w"]]
+
+    rows = []
+    sizes = lf.groupby(label).size()
+    for w in range(max_weeks + 1):
+        seen = lf[lf["enrol_day"] + pd.Timedelta(days=7 * (w + 1)) <= lf["observed_until"]]
+        kept = seen.merge(retained[retained["w"] == w], on=KEYS, how="inner")
+        rows.append(pd.DataFrame({
+            label: sizes.index, "weeks_since_enrolment": w, "cohort_size": sizes.to_numpy(),
+            "observed": seen.groupby(label).size().reindex(sizes.index, fill_value=0).to_numpy(),
+            "retained": kept.groupby(label).size().reindex(sizes.index, fill_value=0).to_numpy(),
+        }))
+    if not rows or sizes.empty:
+        return pd.DataFrame(columns=[label, "weeks_since_enrolment", "cohort_size", "observed",
+                                     "retained", "share", "ci_low", "ci_high"])
+    out = pd.concat(rows, ignore_index=True).sort_values([label, "weeks_since_enrolment"])
+    out = _proportion(out, "retained", "observed")
+    return out.reset_index(drop=True)
+
+
+def describe_cohort_retention(table: pd.DataFrame, *, weeks=(1, 4)) -> str:
+    """One sentence on retention by week since enrolment (from :func:`cohort_retention`)."""
+    label = next(c for c in table.columns if c.startswith("cohort_") and c != "cohort_size")
+    pooled = table.groupby("weeks_since_enrolment")[["observed", "retained"]].sum()
+    parts = []
+    for w in weeks:
+        if w in pooled.index and pooled.loc[w, "observed"] > 0:
+            n, x = pooled.loc[w, "observed"], pooled.loc[w, "retained"]
+            parts.append(f"{x / n:.0%} were active in week {w} after enrolling (n = {int(n):,})")
+    if not parts:
+        return "The data do not yet cover those weeks after enrolment for any cohort."
+    return (f"Across {table[label].nunique():,} enrolment cohorts, pooling the learners "
+            f"observed through each week: " + "; ".join(parts) + ".")
+
+
+# --------------------------------------------------------------------------- disengagement
+
+def disengagement(learner_days: pd.DataFrame, learners: pd.DataFrame, courses: pd.DataFrame,
+                  outcomes: pd.DataFrame | None = None, *, idle_days: int = 28) -> pd.DataFrame:
+    """Time from first to last active day, and whether the learner was seen to disengage.
+
+    Only activity up to the learner's observation end counts (``observed_until`` from
+    :func:`observation_end`: the course's observation end, its end date, or completion,
+    whichever comes first). A learner disengaged (``event`` True) when the `idle_days`
+    whole UTC days after their last active day D all lie before their observation end:
+    ``D + idle_days + 1 day <= observed_until``. Otherwise they are censored at their
+    last active day, with the reason being whatever ended observation first:
+
+    - "completed": completed_at came before disengagement could be established
+      (completion censors: it is not disengagement);
+    - "course ended": the course's ends_at came less than `idle_days` after;
+    - "observation end": the data end less than `idle_days` after.
+
+    Learners with no activity (``started`` False) are reported apart: event and
+    duration missing, never events at time zero.
+
+    Parameters
+    ----------
+    learner_days : DataFrame
+        learner_id, course, day (UTC midnight); only active days have rows.
+    learners, courses : DataFrame
+        The contract's tables.
+    outcomes : DataFrame, optional
+        The contract's outcomes; its completed_at censors.
+    idle_days : int
+        Idle days after the last activity that establish disengagement.
+
+    Returns
+    -------
+    DataFrame, one row per enrolment in `learners`: learner_id, course, organisation,
+    acquisition_channel (when present in `learners`), started (bool), first_active,
+    last_active (UTC days), duration_days (float: last_active - first_active; missing if
+    not started), event (nullable boolean), censor_reason (None for events and
+    non-starters), observed_until.
+    """
+    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
+    if idle_days < 1:
+        raise ValueError("idle_days must be at least 1")
+    lf = observation_end(learners, courses, outcomes)
+    days = learner_days[[*KEYS, "day"]].copy()
+    days["day"] = _utc(days["day"], "learner_days.day").dt.floor("D")
+    days = days.merge(lf[[*KEYS, "observed_until"]], on=KEYS, how="inner")
+    # activity after observation ends (after completing, after the course) is not followed
+    days = days[days["day"] <= days["observed_until"]]
+    span = days.groupby(KEYS, as_index=False).agg(first_active=("day", "min"),
+                                                  last_active=("day", "max"))
+    out = lf.merge(span, on=KEYS, how="left")
+    started = out["first_active"].notna()
+    out["started"] = started
+    out["duration_days"] = (out["last_active"] - out["first_active"]) / _DAY
+    established = out["last_active"] + pd.Timedelta(days=idle_days + 1)
+    event = established <= out["observed_until"]
+    out["event"] = pd.array(np.where(started, event, pd.NA), dtype="boolean")
+    out["censor_reason"] = pd.Series(np.where(started & ~event, out["ends_by"], None),
+                                     index=out.index, dtype=object)
+    out["censor_reason"] = out["censor_reason"].where(out["censor_reason"].notna(), None)
+    groups = [c for c in ("organisation", "acquisition_channel") if c in out.columns]
+    cols = [*KEYS, *groups, "started", "first_active", "last_active", "duration_days", "event",
+            "censor_reason", "observed_until"]
+    return out[cols].reset_index(drop=True)
+
+
+def describe_disengagement(table: pd.DataFrame, *, idle_days: int = 28) -> str:
+    """Sentences on who was seen to disengage and who is censored (from :func:`disengagement`)."""
+    n = len(table)
+    if not n:
+        return "No enrolments in these data."
+    began = table[table["started"]]
+    events = int(began["event"].sum())
+    reasons = began["censor_reason"].value_counts()
+    parts = [f"{int(reasons[r]):,} {label}" for r, label in
+             (("completed", "had completed"), ("course ended", "were in a course that ended"),
+              ("observation end", "were still within the data's last "
+               f"{idle_days} days")) if r in reasons]
+    text = (f"Of {n:,} enrolments, {len(began):,} started; {events:,} of them were seen to "
+            f"disengage (no activity for {idle_days} days before their observation ended)")
+    censored = len(began) - events
+    if censored:
+        text += (f", and {censored:,} are censored, not counted as disengaged "
+                 f"({', '.join(parts)})")
+    text += f". {n - len(began):,} enrolled and never started; they are reported apart."
+    return text
+
+
+# --------------------------------------------------------------------------- Kaplan-Meier
+
+def _durations(durations: pd.DataFrame, duration: str, event: str,
+               by: str | None, what: str) -> pd.DataFrame:
+    _check_columns(durations, [duration, event] + ([by] if by else []), what)
+    d = durations
+    if "started" in d.columns:
+        d = d[d["started"].fillna(False).astype(bool)]
+    d = d[d[duration].notna() & d[event].notna()]
+    t = d[duration].astype(float)
+    if (t < 0).any():
+        raise ValueError(f"{what}: column {duration!r} has negative durations")
+    if not np.isfinite(t).all():
+        raise ValueError(f"{what}: column {duration!r} has infinite durations")
+    out = pd.DataFrame({"t": t.to_numpy(), "e": d[event].astype(bool).to_numpy()})
+    if by:
+        out["group"] = d[by].astype(object).where(d[by].notna(), UNKNOWN).to_numpy()
+    return out
+
+
+def _km_one(t: np.ndarray, e: np.ndarray, alpha: float) -> pd.DataFrame:
+    # Timeline as lifelines: 0 and every distinct duration.
+    times = np.unique(np.concatenate([[0.0], t]))
+    ts = np.sort(t)
+    at_risk = len(t) - np.searchsorted(ts, times, side="left")
+    events = pd.Series(e.astype(int)).groupby(t).sum().reindex(times, fill_value=0).to_numpy()
+    removed = pd.Series(1, index=t).groupby(level=0).sum().reindex(times, fill_value=0).to_numpy()
+    censored = removed - events
+    n, d = at_risk.astype(float), events.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the same arithmetic as lifelines (sum of logs, not a product) so that ties at
+        # S = 0.5 fall on the same side for the median
+        log_s = np.cumsum(np.log(n - d) - np.log(n))
+        greenwood = d / (n * (n - d))
+        greenwood[np.isinf(greenwood)] = 0.0  # a step to S = 0 adds no variance (lifelines)
+        var = np.cumsum(np.nan_to_num(greenwood, nan=0.0))
+        s = np.exp(log_s)
+        z = stats.norm.ppf(1 - alpha / 2)
+        v = np.log(s)
+        low = np.exp(-np.exp(np.log(-v) - z * np.sqrt(var) / v))
+        high = np.exp(-np.exp(np.log(-v) + z * np.sqrt(var) / v))
+    return pd.DataFrame({"time": times, "at_risk": at_risk.astype("int64"),
+                         "events": events.astype("int64"), "censored": censored.astype("int64"),
+                         "survival": s, "ci_low": np.nan_to_num(low, nan=1.0),
+                         "ci_high": np.nan_to_num(high, nan=1.0)})
+
+
+def kaplan_meier(durations: pd.DataFrame, *, duration: str = "duration_days",
+                 event: str = "event", by: str | None = None,
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan-Meier (product-limit) survival curve, per group, with Greenwood log(-log) CI.
+
+    The estimate, variance and interval are those of lifelines' ``KaplanMeierFitter``
+    (default settings): survival S(t) = prod (1 - d_i / n_i) over event times <= t, the
+    Greenwood variance of log S, and the exponential-Greenwood ("log(-log)") interval.
+    Only started learners count: rows with ``started`` False (when that column is
+    present) or with a missing duration or event are left out.
+
+    Parameters
+    ----------
+    durations : DataFrame
+        One row per learner, e.g. :func:`disengagement`.
+    duration, event : str
+        Columns holding the time (>= 0) and whether it ended in the event (True) or is
+        censored (False).
+    by : str, optional
+        Column to split by (missing values become "(unknown)").
+    alpha : float
+        1 - confidence level of the interval.
+
+    Returns
+    -------
+    DataFrame, one row per (group and) time on the timeline (0 and every distinct
+    duration): [group], time, at_risk (n with duration >= time), events, censored
+    (leaving at that time), survival, ci_low, ci_high.
+    """
+    d = _durations(durations, duration, event, by, "kaplan_meier")
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be between 0 and 1")
+    if d.empty:
+        cols = (["group"] if by else []) + ["time", "at_risk", "events", "censored", "survival",
+                                            "ci_low", "ci_high"]
+        return pd.DataFrame(columns=cols)
+    if not by:
+        return _km_one(d["t"].to_numpy(), d["e"].to_numpy(), alpha)
+    parts = []
+    for g, sub in d.groupby("group", sort=True):
+        part = _km_one(sub["t"].to_numpy(), sub["e"].to_numpy(), alpha)
+        part.insert(0, "group", g)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _first_crossing(times: np.ndarray, values: np.ndarray, q: float = 0.5) -> float:
+    # lifelines.utils.qth_survival_time: inf when the curve never reaches q
+    if values[-1] > q:
+        return math.inf
+    return float(times[np.searchsorted(-values, -q)])
+
+
+def median_survival(km: pd.DataFrame) -> pd.DataFrame:
+    """Median survival time, and its interval, per group of a :func:`kaplan_meier` table.
+
+    The median is the first time the curve is at or below 0.5 (lifelines'
+    ``median_survival_time_``). Its interval is the times at which the lower and upper
+    confidence bounds of the curve first reach 0.5 (lifelines'
+    ``median_survival_times(kmf.confidence_interval_)``, a Brookmeyer-Crowley-type
+    interval read off the pointwise band). A median or bound the curve never reaches is
+    ``inf`` ("not reached").
+
+    Returns
+    -------
+    DataFrame, one row per group: [group], n (learners), events, median, ci_low, ci_high.
+    """
+    _check_columns(km, ["time", "at_risk", "events", "survival", "ci_low", "ci_high"],
+                   "median_survival")
+    grouped = "group" in km.columns
+    rows = []
+    for g, sub in (km.groupby("group", sort=False) if grouped else [(None, km)]):
+        sub = sub.sort_values("time")
+        t = sub["time"].to_numpy(dtype=float)
+        row = {"group": g} if grouped else {}
+        row.update(n=int(sub["at_risk"].iloc[0]), events=int(sub["events"].sum()),
+                   median=_first_crossing(t, sub["survival"].to_numpy(dtype=float)),
+                   ci_low=_first_crossing(t, sub["ci_low"].to_numpy(dtype=float)),
+                   ci_high=_first_crossing(t, sub["ci_high"].to_numpy(dtype=float)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _days(x: float) -> str:
+    return "not reached" if math.isinf(x) else f"{x:g}"
+
+
+def describe_survival(medians: pd.DataFrame, *, unit: str = "days") -> str:
+    """One sentence per group on the median time to disengagement (from :func:`median_survival`)."""
+    if medians.empty:
+        return "No learner started, so there is no time to disengagement to describe."
+    out = []
+    for _, r in medians.iterrows():
+        who = f"In {r['group']}, of" if "group" in medians.columns else "Of"
+        if math.isinf(r["median"]):
+            out.append(f"{who} {int(r['n']):,} learners who started, more than half were not "
+                       f"seen to disengage during follow-up (median not reached; "
+                       f"{int(r['events']):,} disengaged).")
+        else:
+            out.append(f"{who} {int(r['n']):,} learners who started, half had stopped being "
+                       f"active after {r['median']:g} {unit} (95% CI {_days(r['ci_low'])}–"
+                       f"{_days(r['ci_high'])}; {int(r['events']):,} disengaged).")
+    return " ".join(out)
+
+
+# --------------------------------------------------------------------------- log-rank
+
+def logrank(durations: pd.DataFrame, *, by: str, duration: str = "duration_days",
+            event: str = "event") -> pd.DataFrame:
+    """Log-rank test that time to disengagement is the same in every group of `by`.
+
+    The k-group test: for each group the observed events O_j and the events expected
+    under one common hazard E_j = sum_t d_t n_tj / n_t; the statistic
+    (O - E)' V^-1 (O - E) over the first k-1 groups, with the hypergeometric covariance
+    V, is chi-square with k-1 degrees of freedom (as lifelines'
+    ``multivariate_logrank_test``; with two groups, ``logrank_test``). Only started
+    learners count (see :func:`kaplan_meier`).
+
+    Returns
+    -------
+    DataFrame, one row per group: group, n, events (observed), expected, chi_square,
+    df, p_value (the test's values, the same on every row).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups.
+    """
+    d = _durations(durations, duration, event, by, "logrank")
+    groups = sorted(d["group"].unique(), key=str)
+    if len(groups) < 2:
+        raise ValueError(f"logrank: needs at least two groups of {by!r}, found {len(groups)}")
+    times = np.unique(d["t"].to_numpy())
+    at_risk = np.empty((len(times), len(groups)))
+    deaths = np.empty_like(at_risk)
+    for j, g in enumerate(groups):
+        sub = d[d["group"] == g]
+        ts = np.sort(sub["t"].to_numpy())
+        at_risk[:, j] = len(ts) - np.searchsorted(ts, times, side="left")
+        deaths[:, j] = (pd.Series(sub["e"].astype(float).to_numpy(), index=sub["t"].to_numpy())
+                        .groupby(level=0).sum().reindex(times, fill_value=0.0).to_numpy())
+    n_t, d_t = at_risk.sum(1), deaths.sum(1)
+    share = at_risk / n_t[:, None]
+    expected = (share * d_t[:, None]).sum(0)
+    observed = deaths.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # (n - d) / (n - 1) is 0/0 when one learner is at risk; its term is 0 anyway
+        factor = np.where(n_t > 1, (n_t - d_t) / (n_t - 1), 1.0) * d_t
+    cov = (np.einsum("t,tj->j", factor, share)[:, None] * np.eye(len(groups))
+           - np.einsum("t,tj,tl->jl", factor, share, share))
+    z = (observed - expected)[:-1]
+    chi = float(z @ np.linalg.pinv(cov[:-1, :-1]) @ z)
+    dof = len(groups) - 1
+    return pd.DataFrame({"group": groups, "n": at_risk[0].astype("int64") if len(times) else 0,
+                         "events": observed.astype("int64"), "expected": expected,
+                         "chi_square": chi, "df": dof, "p_value": stats.chi2.sf(chi, dof)})
+
+
+def describe_logrank(test: pd.DataFrame, *, by: str = "group", alpha: float = 0.05) -> str:
+    """One sentence on a :func:`logrank` result: a clear difference, or none."""
+    p, chi, dof = (float(test["p_value"].iloc[0]), float(test["chi_square"].iloc[0]),
+                   int(test["df"].iloc[0]))
+    what = by.replace("_", " ")
+    ptext = "p < 0.001" if p < 0.001 else f"p = {p:.2f}" if p >= 0.01 else f"p = {p:.3f}"
+    if p >= alpha:
+        return (f"Time to disengagement shows no clear difference between groups of {what} "
+                f"(log-rank {ptext}; n = {int(test['n'].sum()):,}).")
+    ratio = test["events"] / test["expected"].where(test["expected"] > 0)
+    worst = test.loc[ratio.idxmax()]
+    return (f"Time to disengagement differs between groups of {what} (log-rank chi-square = "
+            f"{chi:.1f}, df = {dof}, {ptext}); learners in {worst['group']} disengaged "
+            f"soonest ({int(worst['events']):,} disengaged where {worst['expected']:.1f} were "
+            f"expected if all groups were alike).")
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+def lifecycle(learner_weeks: pd.DataFrame, *, weeks=None) -> pd.DataFrame:
+    """New, returning, resurrecting and dormant learners per calendar week.
+
+    The unit is the learner's enrolment in a course. In week t a learner is
+    - new: active in t, their first active week in the course;
+    - returning: active in t and in t-1;
+    - resurrecting: active in t, not in t-1, but active before;
+    - dormant: active in t-1, not in t.
+    new + returning + resurrecting is the number active in week t.
+
+    Parameters
+    ----------
+    learner_weeks : DataFrame
+        learner_id, course, week_start (Monday 00:00 UTC); only active weeks have rows.
+    weeks : sequence of timestamps, optional
+        The weeks to report (Monday starts, UTC). By default every calendar week from the
+        first to the last in `learner_weeks`. Pass weeks up to the data's end to see
+        learners going dormant after the last active week. Whatever is reported, "last
+        week" is the calendar week before.
+
+    Returns
+    -------
+    DataFrame, one row per week: week_start, new, returning, resurrecting, dormant (a
+    positive count), active.
+    """
+    _check_columns(learner_weeks, [*KEYS, "week_start"], "learner_weeks")
+    lw = learner_weeks[[*KEYS, "week_start"]].copy()
+    ws = _utc(lw["week_start"], "learner_weeks.week_start")
+    if (ws.dt.floor("D") != ws).any() or (ws.dt.weekday != 0).any():
+        raise ValueError("learner_weeks: week_start must be Mondays 00:00 UTC")
+    lw["wk"] = ((ws - _EPOCH_MONDAY) / pd.Timedelta(weeks=1)).astype("int64")
+    lw = lw.drop_duplicates([*KEYS, "wk"]).sort_values([*KEYS, "wk"])
+    prev = lw.groupby(KEYS)["wk"].shift(1)
+    nxt = lw.groupby(KEYS)["wk"].shift(-1)
+    lw["status"] = np.select([prev.isna(), prev == lw["wk"] - 1],
+                             ["new", "returning"], "resurrecting")
+    counts = lw.groupby(["wk", "status"]).size().unstack(fill_value=0)
+    dormant = lw.loc[nxt != lw["wk"] + 1, "wk"] + 1
+    counts = counts.join(dormant.value_counts().rename("dormant"), how="outer").fillna(0)
+    if weeks is None:
+        if lw.empty:
+            wk = np.array([], dtype="int64")
+        else:
+            wk = np.arange(lw["wk"].min(), lw["wk"].max() + 1)
+    else:
+        w = _utc(pd.Series(pd.to_datetime(list(weeks), utc=True)), "weeks")
+        if (w.dt.weekday != 0).any() or (w.dt.floor("D") != w).any():
+            raise ValueError("weeks must be Mondays 00:00 UTC")
+        wk = ((w - _EPOCH_MONDAY) / pd.Timedelta(weeks=1)).astype("int64").to_numpy()
+    cols = ["new", "returning", "resurrecting", "dormant"]
+    out = counts.reindex(index=wk, columns=cols, fill_value=0).fillna(0).astype("int64")
+    out["active"] = out["new"] + out["returning"] + out["resurrecting"]
+    out.insert(0, "week_start", _EPOCH_MONDAY + pd.to_timedelta(7 * out.index.to_numpy(), "D"))
+    return out.reset_index(drop=True)
+
+
+def describe_lifecycle(table: pd.DataFrame) -> str:
+    """One sentence on the weekly lifecycle (from :func:`lifecycle`)."""
+    if table.empty or table["active"].sum() == 0:
+        return "No learner was active in these weeks."
+    tot = table[["new", "returning", "resurrecting", "dormant"]].sum()
+    active = int(table["active"].sum())
+    last = table.iloc[-1]
+    return (f"Over {len(table):,} weeks, {tot['returning'] / active:.0%} of weekly active "
+            f"learners had also been active the week before, {tot['new'] / active:.0%} were new "
+            f"and {tot['resurrecting'] / active:.0%} came back after a break; in the week of "
+            f"{last['week_start']:%d %b %Y}, {int(last['active']):,} were active and "
+            f"{int(last['dormant']):,} went quiet.")
+
+
+# --------------------------------------------------------------------------- stickiness
+
+def active_days_per_week(learner_days: pd.DataFrame, *,
+                         courses: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How many days a week learners active that week were active.
+
+    Parameters
+    ----------
+    learner_days : DataFrame
+        learner_id, course, day (UTC midnight); only active days have rows.
+    courses : DataFrame, optional
+        The contract's courses table: when given, weeks that end after a course's
+        observation_end (partly observed) are left out for that course.
+
+    Returns
+    -------
+    DataFrame, one row per calendar week and number of active days 1..7: week_start,
+    active_days, learners (enrolments with that many active days that week), share
+    (of the enrolments active that week).
+    """
+    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
+    d = learner_days[[*KEYS, "day"]].copy()
+    d["day"] = _utc(d["day"], "learner_days.day").dt.floor("D")
+    d = d.drop_duplicates()
+    d["week_start"] = d["day"] - pd.to_timedelta(d["day"].dt.weekday, unit="D")
+    if courses is not None:
+        _check_columns(courses, ["course", "observation_end"], "courses")
+        end = courses.set_index("course")["observation_end"]
+        end = _utc(end, "courses.observation_end")
+        d = d[d["week_start"] + pd.Timedelta(days=7) <= d["course"].map(end)]
+    per = d.groupby([*KEYS, "week_start"]).size().rename("active_days").reset_index()
+    counts = per.groupby(["week_start", "active_days"]).size()
+    weeks = sorted(per["week_start"].unique())
+    full = pd.MultiIndex.from_product([weeks, range(1, 8)], names=["week_start", "active_days"])
+    out = counts.reindex(full, fill_value=0).rename("learners").reset_index()
+    total = out.groupby("week_start")["learners"].transform("sum")
+    out["share"] = out["learners"] / total
+    return out.astype({"active_days": "int64", "learners": "int64"})
+
+
+def stickiness_ratio(learner_days: pd.DataFrame, courses: pd.DataFrame, *,
+                     window_days: int = 28, by: str | None = None) -> pd.DataFrame:
+    """Daily active learners over learners active in the trailing window (DAU/MAU).
+
+    For each day, ``dau`` is the distinct learners active that day and ``mau`` the distinct
+    learners active on any of the `window_days` days ending that day. Only days whose
+    whole window lies inside the data are reported: from the first course's starts_at
+    (UTC day) to the last course's observation_end (a day is reported only when it ends
+    by then), or, with ``by="course"``, within each course's own dates.
+
+    Parameters
+    ----------
+    learner_days : DataFrame
+        learner_id, course, day (UTC midnight); only active days have rows.
+    courses : DataFrame
+        The contract's courses table (course, starts_at, observation_end).
+    window_days : int
+        Length of the trailing window (28: "monthly" active learners).
+    by : {None, "course"}
+        Pool all courses (a learner in two courses counts once) or one series per course.
+
+    Returns
+    -------
+    DataFrame, one row per (course and) day: [course], day, dau, mau, ratio
+    (dau / mau; NaN when mau is 0).
+    """
+    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
+    _check_columns(courses, ["course", "starts_at", "observation_end"], "courses")
+    if by not in (None, "course"):
+        raise ValueError("stickiness_ratio: by must be None or 'course'")
+    if window_days < 1:
+        raise ValueError("window_days must be at least 1")
+    d = learner_days[[*KEYS, "day"]].copy()
+    d["day"] = _utc(d["day"], "learner_days.day").dt.floor("D")
+    crs = courses[["course", "starts_at", "observation_end"]].assign(
+        starts_at=lambda c: _utc(c["starts_at"], "courses.starts_at"),
+        observation_end=lambda c: _utc(c["observation_end"], "courses.observation_end"))
+    if by:
+        parts = []
+        for course, sub in d.groupby("course", sort=True):
+            c = crs[crs["course"] == course]
+            if c.empty:
+                raise ValueError(f"learner_days: course {course!r} is not in the courses table")
+            part = _ratio(sub, c["starts_at"].iloc[0], c["observation_end"].iloc[0], window_days)
+            part.insert(0, "course", course)
+            parts.append(part)
+        return (pd.concat(parts, ignore_index=True) if parts else
+                pd.DataFrame(columns=["course", "day", "dau", "mau", "ratio"]))
+    return _ratio(d, crs["starts_at"].min(), crs["observation_end"].max(), window_days)
+
+
+def _ratio(d: pd.DataFrame, start, end, window: int) -> pd.DataFrame:
+    first = start.floor("D") + pd.Timedelta(days=window - 1)
+    last = end.floor("D") - _DAY  # the last day that ends by the observation end
+    days = pd.date_range(first, last, freq="D") if first <= last else pd.DatetimeIndex([], tz="UTC")
+    if len(days) == 0:
+        return pd.DataFrame({"day": pd.Series(dtype="datetime64[ns, UTC]"), "dau": [], "mau": [],
+                             "ratio": []})
+    origin = days[0] - pd.Timedelta(days=window - 1)
+    ld = d[["learner_id", "day"]].drop_duplicates()
+    ld = ld[(ld["day"] >= origin) & (ld["day"] <= days[-1])]
+    idx = ((ld["day"] - origin) // _DAY).to_numpy(dtype="int64")
+    size = (days[-1] - origin) // _DAY + 1 + window
+    dau = np.bincount(idx, minlength=size)
+    # each active day covers itself and the window-1 days after; a learner's covered days
+    # are the union, so each day only adds the part not already covered by their previous one
+    ld = ld.assign(i=idx).sort_values(["learner_id", "i"])
+    prev = ld.groupby("learner_id")["i"].shift(1)
+    start_cov = np.maximum(ld["i"].to_numpy(), (prev + window).fillna(-1).to_numpy(dtype="int64"))
+    stop_cov = ld["i"].to_numpy() + window
+    diff = np.zeros(size + 1, dtype="int64")
+    keep = start_cov < stop_cov
+    np.add.at(diff, start_cov[keep], 1)
+    np.add.at(diff, stop_cov[keep], -1)
+    mau = np.cumsum(diff)[:size]
+    pos = ((days - origin) // _DAY).to_numpy(dtype="int64")
+    out = pd.DataFrame({"day": days, "dau": dau[pos].astype("int64"),
+                        "mau": mau[pos].astype("int64")})
+    out["ratio"] = out["dau"] / out["mau"].where(out["mau"] > 0)
+    return out
+
+
+def describe_stickiness(ratio: pd.DataFrame, per_week: pd.DataFrame | None = None, *,
+                        window_days: int = 28) -> str:
+    """Sentences on stickiness (from :func:`stickiness_ratio` and :func:`active_days_per_week`)."""
+    r = ratio["ratio"].dropna()
+    if r.empty:
+        text = (f"The data do not cover a full {window_days}-day window with active learners, "
+                "so the daily/monthly ratio cannot be computed.")
+    else:
+        text = (f"On a typical day, {r.median():.0%} of the learners active in the previous "
+                f"{window_days} days were active (median over {len(r):,} days; "
+                f"range {r.min():.0%}–{r.max():.0%}).")
+    if per_week is not None and per_week["learners"].sum() > 0:
+        tot = per_week.groupby("active_days")["learners"].sum()
+        one, three = tot.get(1, 0) / tot.sum(), tot[tot.index >= 3].sum() / tot.sum()
+        text += (f" In a week they were active, {one:.0%} of learners were active on a single "
+                 f"day and {three:.0%} on three days or more.")
+    return text
