@@ -172,3 +172,16 @@ def test_daily_totals_give_one_session_per_active_day():
     a = s[s.learner_id == "a"]
     assert a["session"].tolist() == [1, 2, 3] and a["events"].tolist() == [3, 1, 1]
     assert a["minutes"].isna().all() and (a["started_at"] == a["ended_at"]).all()
+
+
+def test_events_at_the_same_instant_share_a_session_whatever_their_order():
+    # after a long gap, two events at the same second: whichever the database sees first
+    # starts the session, and both must be numbered into it
+    rows = [("a", "C", "2026-01-12 09:00", "lms", "view")] + \
+           [("a", "C", "2026-01-12 12:00", "lms", "view")] * 2 + \
+           [("a", "C", "2026-01-12 12:01", "forum", "post")]
+    for order in ([0, 1, 2, 3], [0, 3, 2, 1], [3, 2, 1, 0]):
+        log = events([rows[i] for i in order])
+        days = activity.learner_days(log)
+        assert days[["events", "sessions", "minutes"]].values.tolist() == [[4, 2, 1.0]]
+        assert activity.sessions(log)["events"].tolist() == [1, 3]

@@ -100,3 +100,37 @@ def test_cli_validate_prints_a_summary(processed):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "valid against the contract" in run.stdout and "events" in run.stdout
+
+
+@pytest.mark.realdata
+def test_oulad_prepares_and_its_reports_run(shared_data_dir, tmp_path, monkeypatch):
+    """The real OULAD folder (read-only) through prepare and the retention notebook."""
+    monkeypatch.setenv("ENGAGEMENT_KEY", "oulad-test-key")
+    path = clean.prepare("oulad", shared_data_dir("oulad"), name="oulad",
+                         processed_root=tmp_path / "processed")
+    ds = schema.read_dataset(path)
+    assert ds.quality["time_resolution"] == "day"
+    assert set(ds.courses["course"]) == {"AAA-2013J", "AAA-2014J", "BBB-2013B", "BBB-2013J"}
+    assert (ds.learners["learner_id"].str.fullmatch(r"L-[0-9a-f]{10}")).all()
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({
+        "batch": "oulad", "defaults": {"dataset": str(path), "min_group_size": 5},
+        "runs": [{"notebook": str(REPO / "notebooks" / "02_beyond_first_logins.ipynb"),
+                  "parameters": {"group_columns": ["course"], "cohort": "month"}}],
+    }))
+    assert reports.main_report(config, out_dir=tmp_path / "out") == 0
+    partner = (tmp_path / "out" / "oulad" / "02_beyond_first_logins.partner.html").read_text()
+    assert "BBB-2013J (partial, observed to 11 February 2014)" in partner
+    assert "active day" in partner  # daily totals: no sessions
+
+
+def test_an_optional_run_without_its_dataset_is_skipped_not_failed(tmp_path):
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({
+        "batch": "b", "defaults": {"dataset": str(tmp_path / "absent")},
+        "runs": [{"notebook": str(REPO / "notebooks" / "00_data_quality.ipynb"),
+                  "optional": True}],
+    }))
+    assert reports.main_report(config, out_dir=tmp_path / "out") == 0
+    index = (tmp_path / "out" / "b" / "index.html").read_text()
+    assert "skipped" in index and "has not been prepared" in index

@@ -139,3 +139,13 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one():
     readme = (REPO / "README.md").read_text()
     assert "make reports" in readme and "make test" in readme
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_parameter_is_documented(path):
+    import papermill
+
+    parameters = papermill.inspect_notebook(str(path))
+    assert {"dataset", "audience", "min_group_size"} <= set(parameters)
+    undocumented = [name for name, p in parameters.items() if not p["help"]]
+    assert not undocumented, f"{path.name}: parameters without a comment: {undocumented}"

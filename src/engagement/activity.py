@@ -23,6 +23,7 @@ Definitions
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import ibis
@@ -41,14 +42,28 @@ def _check_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
                          f"it has {', '.join(map(str, df.columns))}")
 
 
+MEMORY_LIMIT_ENV = "ENGAGEMENT_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "750MB"
+
+
 def connect() -> ibis.BaseBackend:
     """An embedded DuckDB connection whose session time zone is UTC.
 
     DuckDB truncates timestamps to days and weeks in its session time zone, which defaults to
-    the machine's: pinning it to UTC keeps the tables the same on every machine.
+    the machine's: pinning it to UTC keeps the tables the same on every machine. DuckDB's
+    own memory is capped at :data:`DEFAULT_MEMORY_LIMIT` (beyond it, it spills to disk) so
+    that a big log fits beside everything else on a laptop; set $ENGAGEMENT_DUCKDB_MEMORY_LIMIT
+    (e.g. ``8GB``) on a bigger machine for speed.
     """
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
+    # results are sorted in pandas afterwards: DuckDB need not keep rows in input order,
+    # which lets it stream and saves memory on big logs
+    con.raw_sql("SET preserve_insertion_order = false")
+    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit.strip(), re.I):
+        raise ValueError(f"${MEMORY_LIMIT_ENV} must look like 750MB or 8GB, not {limit!r}")
+    con.raw_sql(f"SET memory_limit = '{limit.strip()}'")
     return con
 
 
@@ -72,7 +87,11 @@ def _as_table(events) -> tuple[ir.Table, ibis.BaseBackend | None]:
 
 
 def _to_pandas(expr: ir.Table, con) -> pd.DataFrame:
-    out = con.to_pandas(expr) if con is not None else expr.to_pandas()
+    # through Arrow: Ibis's own to_pandas conversion costs a tenth of the run on big logs
+    arrow = con.to_pyarrow(expr) if con is not None else expr.to_pyarrow()
+    # self_destruct frees each Arrow column as it is converted: a lower peak on big results
+    out = arrow.to_pandas(split_blocks=True, self_destruct=True)
+    del arrow
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = out[column].dt.tz_convert("UTC").dt.as_unit("ns")
@@ -100,13 +119,18 @@ def _sessionised(t: ir.Table, gap_minutes: float) -> ir.Table:
     """Events with ``session`` (1, 2, ... per learner and course) and ``step_seconds``."""
     if not gap_minutes > 0:
         raise ValueError(f"gap_minutes must be positive, not {gap_minutes!r}")
-    order = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.timestamp])
-    # the step is its own column so that the window function is computed once
-    t = t.mutate(step=t.timestamp.epoch_seconds() - t.timestamp.lag().over(order).epoch_seconds())
+    # epoch seconds once per event, and the step as its own column, so that neither the
+    # conversion nor the window function is repeated in the generated SQL
+    t = t.mutate(epoch=t.timestamp.epoch_seconds())
+    order = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.epoch])
+    t = t.mutate(step=t.epoch - t.epoch.lag().over(order))
     starts = t.step.isnull() | (t.step > gap_minutes * 60)
     t = t.mutate(new_session=starts.ifelse(1, 0), step_seconds=starts.ifelse(0, t.step))
-    running = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.timestamp],
-                          preceding=None, following=0)
+    # RANGE, not ROWS: events at the same second are peers and get the same running total,
+    # whatever order the database puts them in (with ROWS, tied events could be numbered
+    # into two sessions)
+    running = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.epoch],
+                          range=(None, 0))
     return t.mutate(session=t.new_session.sum().over(running))
 
 
