@@ -30,16 +30,13 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from engagement.schema import require_columns
+
 ONLINE_SOURCES = ("lms", "forum")
 RESOLUTIONS = ("event", "day")
 EVENT_COLUMNS = ("learner_id", "course", "timestamp", "source", "action", "count")
 
 
-def _check_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; "
-                         f"it has {', '.join(map(str, df.columns))}")
 
 
 MEMORY_LIMIT_ENV = "ENGAGEMENT_DUCKDB_MEMORY_LIMIT"
@@ -250,7 +247,7 @@ def week_start(timestamps: pd.Series) -> pd.Series:
 
 def online(days: pd.DataFrame) -> pd.DataFrame:
     """The rows of a learner-day table (split by ``source``) that are online activity."""
-    _check_columns(days, ["source"], "learner days")
+    require_columns(days, ["source"], "learner days")
     return days[days["source"].isin(ONLINE_SOURCES)]
 
 
@@ -272,7 +269,7 @@ def weekly_active(days: pd.DataFrame, *, by: str | None = None,
     -------
     DataFrame: week_start, [by], active_learners, events.
     """
-    _check_columns(days, ["learner_id", "course", "day", "events"], "learner days")
+    require_columns(days, ["learner_id", "course", "day", "events"], "learner days")
     if by is not None and by not in days.columns:
         if learners is None or by not in learners.columns:
             raise ValueError(f"weekly_active: {by!r} is neither a column of the learner days "
@@ -308,8 +305,8 @@ def activity_after_start(weeks: pd.DataFrame, courses: pd.DataFrame, *,
     DataFrame: weeks_since_start (0..max_weeks), observed (learners whose week k is
     covered), active, share.
     """
-    _check_columns(weeks, ["learner_id", "course", "week_start"], "learner weeks")
-    _check_columns(courses, ["course", "observation_end"], "courses")
+    require_columns(weeks, ["learner_id", "course", "week_start"], "learner weeks")
+    require_columns(courses, ["course", "observation_end"], "courses")
     if weeks.empty:
         return pd.DataFrame(columns=["weeks_since_start", "observed", "active", "share"])
     weeks = weeks[["learner_id", "course", "week_start"]].drop_duplicates()
@@ -342,7 +339,7 @@ def started_share(days: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame: course, enrolled, started, never_started, share_started.
     """
-    _check_columns(learners, ["learner_id", "course"], "learners")
+    require_columns(learners, ["learner_id", "course"], "learners")
     active = days[["learner_id", "course"]].drop_duplicates()
     started = learners.merge(active, on=["learner_id", "course"], how="left", indicator=True)
     started["started"] = started["_merge"] == "both"
@@ -367,7 +364,7 @@ def totals(days: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
     -------
     DataFrame: the `by` columns, learners, events; sorted by learners, most first.
     """
-    _check_columns(days, ["learner_id", "events", *by], "learner days")
+    require_columns(days, ["learner_id", "events", *by], "learner days")
     return (days.groupby(by, as_index=False)
             .agg(learners=("learner_id", "nunique"), events=("events", "sum"))
             .sort_values("learners", ascending=False, kind="stable").reset_index(drop=True))

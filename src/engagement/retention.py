@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from engagement.schema import require_columns
+
 KEYS = ["learner_id", "course"]
 GROUP_COLUMNS = ("organisation", "acquisition_channel", "course")
 UNKNOWN = "(unknown)"
@@ -38,13 +40,6 @@ _ORDINALS = ("zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "
 
 # --------------------------------------------------------------------------- helpers
 
-def _check_columns(df: pd.DataFrame, columns, what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; "
-                         f"it has {', '.join(map(str, df.columns)) or 'no columns'}")
 
 
 def _utc(series: pd.Series, what: str) -> pd.Series:
@@ -111,8 +106,8 @@ def observation_end(learners: pd.DataFrame, courses: pd.DataFrame,
     ValueError
         Missing columns, naive timestamps, or learners whose course is not in `courses`.
     """
-    _check_columns(learners, KEYS, "learners")
-    _check_columns(courses, ["course", "ends_at", "observation_end"], "courses")
+    require_columns(learners, KEYS, "learners")
+    require_columns(courses, ["course", "ends_at", "observation_end"], "courses")
     lf = learners.copy()
     if "enrolled_at" in lf:
         lf["enrolled_at"] = _utc(lf["enrolled_at"], "learners.enrolled_at")
@@ -129,7 +124,7 @@ def observation_end(learners: pd.DataFrame, courses: pd.DataFrame,
                           if c in lf.columns])
     lf = lf.merge(crs, on="course", how="left")
     if outcomes is not None:
-        _check_columns(outcomes, [*KEYS, "completed_at"], "outcomes")
+        require_columns(outcomes, [*KEYS, "completed_at"], "outcomes")
         done = outcomes[[*KEYS, "completed_at"]].drop_duplicates(KEYS)
         done = done.assign(completed_at=_utc(done["completed_at"], "outcomes.completed_at"))
         lf = lf.merge(done, on=KEYS, how="left")
@@ -198,8 +193,8 @@ def return_after_k(sessions: pd.DataFrame, learners: pd.DataFrame, courses: pd.D
     no_enrolment_date (k = 0 only: learners left out because enrolled_at is null; 0 for
     k >= 1), within_days.
     """
-    _check_columns(sessions, [*KEYS, "started_at", "ended_at"], "sessions")
-    _check_columns(learners, [*KEYS, "enrolled_at"], "learners")
+    require_columns(sessions, [*KEYS, "started_at", "ended_at"], "sessions")
+    require_columns(learners, [*KEYS, "enrolled_at"], "learners")
     if k_max < 0 or within_days < 0:
         raise ValueError("k_max and within_days must not be negative")
     lf = _group(observation_end(learners, courses, outcomes), by, "return_after_k")
@@ -333,8 +328,8 @@ def cohort_retention(learner_days: pd.DataFrame, learners: pd.DataFrame, courses
     weeks_since_enrolment, cohort_size, observed, retained, share (NaN when observed is
     0), ci_low, ci_high (Wilson 95%).
     """
-    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
-    _check_columns(learners, [*KEYS, "enrolled_at"], "learners")
+    require_columns(learner_days, [*KEYS, "day"], "learner_days")
+    require_columns(learners, [*KEYS, "enrolled_at"], "learners")
     if cohort not in ("week", "month"):
         raise ValueError(f"cohort must be 'week' or 'month', not {cohort!r}")
     if not 1 <= min_active_days <= 7:
@@ -429,7 +424,7 @@ def disengagement(learner_days: pd.DataFrame, learners: pd.DataFrame, courses: p
     not started), event (nullable boolean), censor_reason (None for events and
     non-starters), observed_until.
     """
-    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
+    require_columns(learner_days, [*KEYS, "day"], "learner_days")
     if idle_days < 1:
         raise ValueError("idle_days must be at least 1")
     lf = observation_end(learners, courses, outcomes)
@@ -482,7 +477,7 @@ def describe_disengagement(table: pd.DataFrame, *, idle_days: int = 28) -> str:
 
 def _durations(durations: pd.DataFrame, duration: str, event: str,
                by: str | None, what: str) -> pd.DataFrame:
-    _check_columns(durations, [duration, event] + ([by] if by else []), what)
+    require_columns(durations, [duration, event] + ([by] if by else []), what)
     d = durations
     if "started" in d.columns:
         d = d[d["started"].fillna(False).astype(bool)]
@@ -592,7 +587,7 @@ def median_survival(km: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame, one row per group: [group], n (learners), events, median, ci_low, ci_high.
     """
-    _check_columns(km, ["time", "at_risk", "events", "survival", "ci_low", "ci_high"],
+    require_columns(km, ["time", "at_risk", "events", "survival", "ci_low", "ci_high"],
                    "median_survival")
     grouped = "group" in km.columns
     rows = []
@@ -727,7 +722,7 @@ def lifecycle(learner_weeks: pd.DataFrame, *, weeks=None) -> pd.DataFrame:
     DataFrame, one row per week: week_start, new, returning, resurrecting, dormant (a
     positive count), active.
     """
-    _check_columns(learner_weeks, [*KEYS, "week_start"], "learner_weeks")
+    require_columns(learner_weeks, [*KEYS, "week_start"], "learner_weeks")
     lw = learner_weeks[[*KEYS, "week_start"]].copy()
     ws = _utc(lw["week_start"], "learner_weeks.week_start")
     if (ws.dt.floor("D") != ws).any() or (ws.dt.weekday != 0).any():
@@ -792,13 +787,13 @@ def active_days_per_week(learner_days: pd.DataFrame, *,
     active_days, learners (enrolments with that many active days that week), share
     (of the enrolments active that week).
     """
-    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
+    require_columns(learner_days, [*KEYS, "day"], "learner_days")
     d = learner_days[[*KEYS, "day"]].copy()
     d["day"] = _utc(d["day"], "learner_days.day").dt.floor("D")
     d = d.drop_duplicates()
     d["week_start"] = d["day"] - pd.to_timedelta(d["day"].dt.weekday, unit="D")
     if courses is not None:
-        _check_columns(courses, ["course", "observation_end"], "courses")
+        require_columns(courses, ["course", "observation_end"], "courses")
         end = courses.set_index("course")["observation_end"]
         end = _utc(end, "courses.observation_end")
         d = d[d["week_start"] + pd.Timedelta(days=7) <= d["course"].map(end)]
@@ -838,8 +833,8 @@ def stickiness_ratio(learner_days: pd.DataFrame, courses: pd.DataFrame, *,
     DataFrame, one row per (course and) day: [course], day, dau, mau, ratio
     (dau / mau; NaN when mau is 0).
     """
-    _check_columns(learner_days, [*KEYS, "day"], "learner_days")
-    _check_columns(courses, ["course", "starts_at", "observation_end"], "courses")
+    require_columns(learner_days, [*KEYS, "day"], "learner_days")
+    require_columns(courses, ["course", "starts_at", "observation_end"], "courses")
     if by not in (None, "course"):
         raise ValueError("stickiness_ratio: by must be None or 'course'")
     if window_days < 1:

@@ -171,6 +171,16 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 COLUMNS: dict[str, list[str]] = {name: list(s.columns) for name, s in SCHEMAS.items()}
 
 
+def require_columns(df: pd.DataFrame, columns, what: str) -> None:
+    """Raise ValueError naming `what`, the missing columns and the columns it has."""
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: missing column(s) {', '.join(map(str, missing))}; "
+                         f"it has {', '.join(map(str, df.columns)) or 'no columns'}")
+
+
 def validate(df: pd.DataFrame, table: str, *, source: str | os.PathLike | None = None,
              max_rows: int = 5) -> pd.DataFrame:
     """Check a DataFrame against the contract for `table`.

@@ -21,7 +21,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from engagement.schema import InputError, QualityLog, validate
+from engagement.schema import InputError, QualityLog, require_columns, validate
 from engagement.sources.mapping import _read_records, to_utc
 from engagement.sources.text import check_timezone, find_columns
 
@@ -375,8 +375,8 @@ def match_report(attendance: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame
     known), learner_id (the raw user id; None unless matched) and matched_by (email, name,
     ambiguous or none).
     """
-    _require(attendance, ["course", "name", "email"], "attendance")
-    _require(people, ["user_id", "course", "full_name", "email"], "people")
+    require_columns(attendance, ["course", "name", "email"], "attendance")
+    require_columns(people, ["user_id", "course", "full_name", "email"], "people")
     by_email: dict[tuple, set] = {}
     by_name: dict[tuple, set] = {}
     course_name: dict[str, str] = {}
@@ -411,11 +411,6 @@ def match_report(attendance: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame
     return out
 
 
-def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; it has "
-                         f"{', '.join(map(str, df.columns))}")
 
 
 def match_attendance(attendance: pd.DataFrame, people: pd.DataFrame, *, source: str,
@@ -434,7 +429,7 @@ def match_attendance(attendance: pd.DataFrame, people: pd.DataFrame, *, source: 
     "attend", object_id (session_id), target_learner_id (null), count (1).
     """
     quality = QualityLog() if quality is None else quality
-    _require(attendance, ["session_id", "format", "started_at"], "attendance")
+    require_columns(attendance, ["session_id", "format", "started_at"], "attendance")
     report = match_report(attendance, people)
     counts = report["matched_by"].value_counts()
     n = {k: int(counts.get(k, 0)) for k in MATCHED_BY}

@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from engagement.schema import COLUMNS, InputError, QualityLog, validate
+from engagement.schema import COLUMNS, InputError, QualityLog, require_columns, validate
 from engagement.sources.text import check_timezone, decode, find_columns, localize
 
 __all__ = [
@@ -361,10 +361,7 @@ def staff_ids(log_df_raw: pd.DataFrame, *, admin_ids=(2,), exclude_ids=()) -> pd
         ``teacher_action``: the teacher-only event names they performed, else empty).
         Sorted by rule order, then by number of rows (descending).
     """
-    for col in ("Event name",):
-        if col not in log_df_raw.columns:
-            raise ValueError(f"staff_ids needs a column {col!r}; the table has "
-                             f"{', '.join(map(str, log_df_raw.columns))}")
+    require_columns(log_df_raw, ["Event name"], "staff_ids")
     desc = (log_df_raw["Description"].astype(str) if "Description" in log_df_raw.columns
             else pd.Series("", index=log_df_raw.index))
     if "user_id" in log_df_raw.columns:
