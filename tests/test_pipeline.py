@@ -58,6 +58,15 @@ def test_prepare_writes_a_valid_dataset_with_every_count(processed, raw_demo):
     assert attendance and 0.75 < attendance[0]["match_rate"] < 0.97
 
 
+def test_prepare_leaves_the_raw_exports_untouched(processed, raw_demo):
+    # (root ignores the read-only bit, so compare the files with what the demo wrote)
+    manifest = json.loads((raw_demo / "MANIFEST.json").read_text())
+    written = {f["path"]: f["md5"] for f in manifest["files"]}
+    present = {p.relative_to(raw_demo).as_posix(): schema.file_md5(p)
+               for p in raw_demo.rglob("*") if p.is_file() and p.name != "MANIFEST.json"}
+    assert present == written
+
+
 def test_results_do_not_depend_on_the_key(raw_demo, tmp_path):
     a = clean.prepare("demo", raw_demo, name="a", processed_root=tmp_path, key=b"first-secret-key-123")
     b = clean.prepare("demo", raw_demo, name="b", processed_root=tmp_path, key=b"second-secret-key-456")
