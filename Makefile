@@ -39,7 +39,7 @@ $(DEMO)/quality.json: $(DEMO_RAW)/MANIFEST.json $(wildcard src/engagement/*.py s
 $(OULAD)/quality.json: $(wildcard src/engagement/*.py src/engagement/sources/*.py) | $(BIN)/engagement
 	$(BIN)/engagement prepare oulad $(SHARED_DATA)/oulad --name oulad
 
-oulad: $(OULAD)/quality.json ## prepare the OULAD dataset from $(SHARED_DATA)/oulad
+oulad: $(OULAD)/quality.json ## prepare the OULAD dataset from ../shared/data/oulad (SHARED_DATA=...)
 
 reports: $(REPORT_DATA) ## build the demo data, run every notebook, write outputs/<batch>/index.html
 	$(BIN)/engagement report reports.yaml
