@@ -1,0 +1,644 @@
+"""Which outreach channel engages people: person-level split tests and their planning.
+
+The unit here is the *person*: each person is in exactly one arm (an e-mail invitation
+variant, a sign-up page variant, a channel) and either converted or not.
+
+What is randomised and what is not
+----------------------------------
+* In a **randomised** test (e.g. invitation variants assigned at random by the mailing
+  tool, or a sign-up page split by the web server) the arms differ only by chance apart
+  from the treatment, so a difference in rates can be read as the effect of the variant.
+* Comparing **channels as they were used** (people who came through LinkedIn vs Facebook
+  vs X vs e-mail) is **observational**: people choose or are reached through channels for
+  reasons that also affect whether they engage. Such differences are associations only.
+
+The summary functions therefore take ``randomised: bool`` (default ``True``) and carry it
+into a ``design`` column ("randomised" / "observational"); :func:`describe_pairwise`
+words a result as a randomised comparison only when the design says the arms were randomly
+assigned, and otherwise as an association that is not evidence the channel causes it.
+
+Functions
+---------
+arm_summary, arm_counts
+    Per-arm n, successes, rate and Wilson interval (from one row per person, or from
+    pre-aggregated counts).
+pairwise_tests
+    Every pair of arms: pooled two-proportion z-test, difference with a Wald interval,
+    rate ratio with a Katz log interval, Holm or Benjamini-Hochberg adjusted p-values.
+bayesian_arms
+    Beta-binomial posteriors, probability each arm is best, expected loss.
+sample_ratio_mismatch
+    Chi-square check that arm sizes match the planned allocation.
+sample_size_per_arm, minimum_detectable_effect
+    Planning with Cohen's h and the normal approximation.
+describe_pairwise
+    Plain-language sentences from :func:`pairwise_tests` results.
+
+Inputs are never modified; bad input raises ``ValueError`` naming the column or argument.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from engagement.schema import require_columns
+
+CORRECTIONS = ("holm", "fdr_bh", None)
+_CORRECTION_LABEL = {"holm": "Holm-adjusted p", "fdr_bh": "Benjamini-Hochberg-adjusted p",
+                     None: "unadjusted p"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _design(randomised: bool) -> str:
+    if not isinstance(randomised, (bool, np.bool_)):
+        raise ValueError(f"randomised must be True or False, got {randomised!r}")
+    return "randomised" if randomised else "observational"
+
+
+def _check_alpha(alpha: float, name: str = "alpha") -> float:
+    try:
+        alpha = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 1), got {alpha!r}") from None
+    if not 0 < alpha < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {alpha!r}")
+    return alpha
+
+
+def _wilson(successes, n, alpha: float):
+    """Wilson score interval (vectorised)."""
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = x / n
+        denom = 1 + z ** 2 / n
+        centre = (p + z ** 2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def _integer_column(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    values = pd.to_numeric(df[column], errors="coerce")
+    bad = values.isna() | (values < 0) | (values != np.floor(values))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"{what}: column {column!r} must hold non-negative whole numbers; "
+                         f"row {i + 1} has {df[column].iloc[i]!r}")
+    return values.to_numpy(dtype=np.int64)
+
+
+def _counts(counts: pd.DataFrame, arm: str, n: str, successes: str, what: str):
+    """Validated (labels, n, successes) arrays from a table of per-arm counts."""
+    require_columns(counts, [arm, n, successes], what)
+    if len(counts) < 1:
+        raise ValueError(f"{what}: the table has no arms")
+    labels = counts[arm]
+    if labels.isna().any():
+        raise ValueError(f"{what}: column {arm!r} has missing arm labels")
+    if labels.duplicated().any():
+        dup = labels[labels.duplicated()].iloc[0]
+        raise ValueError(f"{what}: column {arm!r} lists arm {dup!r} more than once")
+    nn = _integer_column(counts, n, what)
+    xx = _integer_column(counts, successes, what)
+    if (nn == 0).any():
+        raise ValueError(f"{what}: column {n!r} must be positive; arm "
+                         f"{labels.iloc[int(np.flatnonzero(nn == 0)[0])]!r} has 0 people")
+    if (xx > nn).any():
+        i = int(np.flatnonzero(xx > nn)[0])
+        raise ValueError(f"{what}: column {successes!r} exceeds column {n!r} for arm "
+                         f"{labels.iloc[i]!r} ({xx[i]} > {nn[i]})")
+    return labels.to_list(), nn, xx
+
+
+def _summary_frame(labels, nn, xx, alpha, randomised) -> pd.DataFrame:
+    lo, hi = _wilson(xx, nn, alpha)
+    return pd.DataFrame({"arm": labels, "n": nn, "successes": xx, "rate": xx / nn,
+                         "ci_low": lo, "ci_high": hi, "design": _design(randomised)})
+
+
+def _adjust(p, correction):
+    """Holm or Benjamini-Hochberg adjusted p-values (one family, 1-D)."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    if correction is None or m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    ps = p[order]
+    ranks = np.arange(1, m + 1)
+    if correction == "holm":
+        # Step-down: (m - i + 1) p_(i), made monotone from the smallest p upwards.
+        adj = np.maximum.accumulate(np.minimum((m - ranks + 1) * ps, 1.0))
+    elif correction == "fdr_bh":
+        # Step-up: m p_(i) / i, made monotone from the largest p downwards.
+        adj = np.minimum.accumulate((m * ps / ranks)[::-1])[::-1]
+        adj = np.minimum(adj, 1.0)
+    else:
+        raise ValueError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+# --------------------------------------------------------------------------- summaries
+
+def arm_summary(df: pd.DataFrame, *, arm: str, converted: str, alpha: float = 0.05,
+                randomised: bool = True) -> pd.DataFrame:
+    """Per-arm conversion rate from one row per person.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per person, with the arm label and whether the person converted
+        (0/1 or bool; no missing values). Not modified.
+    arm, converted : str
+        Column names.
+    alpha : float, default 0.05
+        The interval is at level ``1 - alpha``.
+    randomised : bool, default True
+        Whether people were randomly assigned to arms (carried into ``design``).
+
+    Returns
+    -------
+    DataFrame
+        One row per arm in order of first appearance, columns: ``arm``, ``n``,
+        ``successes``, ``rate``, ``ci_low``, ``ci_high`` (Wilson score interval),
+        ``design`` ("randomised" or "observational").
+    """
+    what = "arm_summary"
+    require_columns(df, [arm, converted], what)
+    alpha = _check_alpha(alpha)
+    if len(df) == 0:
+        raise ValueError(f"{what}: the table has no rows")
+    if df[arm].isna().any():
+        i = int(np.flatnonzero(df[arm].isna().to_numpy())[0])
+        raise ValueError(f"{what}: column {arm!r} is missing on row {i + 1}")
+    conv = df[converted]
+    ok = conv.isin([0, 1, True, False]) & conv.notna()
+    if not ok.all():
+        i = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise ValueError(f"{what}: column {converted!r} must be 0/1 or True/False; "
+                         f"row {i + 1} has {conv.iloc[i]!r}")
+    grouped = (pd.DataFrame({"arm": df[arm].to_numpy(), "x": conv.astype(int).to_numpy()})
+               .groupby("arm", sort=False)["x"].agg(["size", "sum"]))
+    return _summary_frame(grouped.index.to_list(), grouped["size"].to_numpy(np.int64),
+                          grouped["sum"].to_numpy(np.int64), alpha, randomised)
+
+
+def arm_counts(table: pd.DataFrame, *, arm: str = "arm", n: str = "n",
+               successes: str = "successes", alpha: float = 0.05,
+               randomised: bool = True) -> pd.DataFrame:
+    """Per-arm conversion rate from pre-aggregated counts.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per arm with the number of people and of conversions. Not modified.
+    arm, n, successes : str
+        Column names.
+    alpha : float, default 0.05
+        The interval is at level ``1 - alpha``.
+    randomised : bool, default True
+        Whether people were randomly assigned to arms (carried into ``design``).
+
+    Returns
+    -------
+    DataFrame
+        Same columns as :func:`arm_summary`: ``arm``, ``n``, ``successes``, ``rate``,
+        ``ci_low``, ``ci_high`` (Wilson), ``design``.
+    """
+    alpha = _check_alpha(alpha)
+    labels, nn, xx = _counts(table, arm, n, successes, "arm_counts")
+    return _summary_frame(labels, nn, xx, alpha, randomised)
+
+
+# --------------------------------------------------------------------------- frequentist
+
+def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
+                   successes: str = "successes", correction: str | None = "holm",
+                   alpha: float = 0.05, randomised: bool = True) -> pd.DataFrame:
+    """Compare every pair of arms.
+
+    For each pair (``arm_a``, ``arm_b``) in table order: the two-sided two-proportion
+    z-test with the pooled standard error, the difference ``rate_a - rate_b`` with a Wald
+    (unpooled) interval, and the rate ratio ``rate_a / rate_b`` with a Katz interval on the
+    log scale. The p-values of all pairs form one family adjusted by Holm (default) or
+    Benjamini-Hochberg (``"fdr_bh"``), or not at all (``None``).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        One row per arm (e.g. the output of :func:`arm_counts`). Not modified.
+    arm, n, successes : str
+        Column names.
+    correction : {"holm", "fdr_bh", None}
+        Multiple-comparison adjustment.
+    alpha : float, default 0.05
+        Intervals are at level ``1 - alpha`` (not adjusted); ``reject`` is
+        ``p_adjusted <= alpha``.
+    randomised : bool, default True
+        Whether the arms were randomly assigned (carried into ``design``).
+
+    Returns
+    -------
+    DataFrame
+        One row per pair, columns: ``arm_a``, ``arm_b``, ``n_a``, ``n_b``, ``rate_a``,
+        ``rate_b``, ``difference``, ``diff_ci_low``, ``diff_ci_high``, ``rate_ratio``,
+        ``ratio_ci_low``, ``ratio_ci_high`` (NaN when either arm has no successes),
+        ``z``, ``p_value`` (1 when both arms are all 0 or all 1), ``p_adjusted``,
+        ``correction`` ("holm", "fdr_bh" or "none"), ``alpha``, ``reject``, ``design``.
+    """
+    what = "pairwise_tests"
+    alpha = _check_alpha(alpha)
+    if correction not in CORRECTIONS:
+        raise ValueError(f"{what}: correction must be one of {CORRECTIONS}, got {correction!r}")
+    labels, nn, xx = _counts(counts, arm, n, successes, what)
+    if len(labels) < 2:
+        raise ValueError(f"{what}: column {arm!r} needs at least two arms, got {len(labels)}")
+    pairs = list(itertools.combinations(range(len(labels)), 2))
+    ia = np.array([a for a, _ in pairs])
+    ib = np.array([b for _, b in pairs])
+    n1, n2 = nn[ia].astype(float), nn[ib].astype(float)
+    x1, x2 = xx[ia].astype(float), xx[ib].astype(float)
+    p1, p2 = x1 / n1, x2 / n2
+    zcrit = stats.norm.ppf(1 - alpha / 2)
+
+    pooled = (x1 + x2) / (n1 + n2)
+    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(se0 > 0, (p1 - p2) / se0, np.nan)
+    # Identical all-0 or all-1 arms: no evidence of a difference at all.
+    p_value = np.where(se0 > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
+
+    diff = p1 - p2
+    se = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(p2 > 0, p1 / p2, np.nan)
+        ok = (x1 > 0) & (x2 > 0)
+        se_log = np.sqrt(np.where(ok, 1 / x1 - 1 / n1 + 1 / x2 - 1 / n2, np.nan))
+        log_ratio = np.log(np.where(ok, ratio, np.nan))
+    p_adj = _adjust(p_value, correction)
+    return pd.DataFrame({
+        "arm_a": [labels[i] for i in ia], "arm_b": [labels[i] for i in ib],
+        "n_a": nn[ia], "n_b": nn[ib], "rate_a": p1, "rate_b": p2,
+        "difference": diff, "diff_ci_low": diff - zcrit * se, "diff_ci_high": diff + zcrit * se,
+        "rate_ratio": ratio, "ratio_ci_low": np.exp(log_ratio - zcrit * se_log),
+        "ratio_ci_high": np.exp(log_ratio + zcrit * se_log),
+        "z": z, "p_value": p_value, "p_adjusted": p_adj,
+        "correction": correction or "none", "alpha": alpha,
+        "reject": p_adj <= alpha, "design": _design(randomised),
+    })
+
+
+# --------------------------------------------------------------------------- Bayesian
+
+def bayesian_arms(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
+                  successes: str = "successes", prior: tuple[float, float] = (1, 1),
+                  draws: int = 100_000, seed: int = 0, randomised: bool = True) -> pd.DataFrame:
+    """Beta-binomial posterior for each arm's rate, and which arm is best.
+
+    Each arm's rate has a ``Beta(prior[0] + successes, prior[1] + n - successes)``
+    posterior. ``prob_best`` and ``expected_loss`` come from ``draws`` seeded Monte Carlo
+    draws of all arms at once; the mean and credible interval are exact.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        One row per arm. Not modified.
+    arm, n, successes : str
+        Column names.
+    prior : (float, float), default (1, 1)
+        Beta prior parameters (uniform by default), both positive.
+    draws : int, default 100_000
+        Monte Carlo draws per arm.
+    seed : int, default 0
+        Seed for :func:`numpy.random.default_rng`; the same seed gives the same result.
+    randomised : bool, default True
+        Whether the arms were randomly assigned (carried into ``design``).
+
+    Returns
+    -------
+    DataFrame
+        One row per arm, columns: ``arm``, ``n``, ``successes``, ``posterior_mean``,
+        ``cri_low``, ``cri_high`` (equal-tailed 95% credible interval), ``prob_best``
+        (share of draws in which the arm has the highest rate; sums to 1),
+        ``expected_loss`` (mean of best rate minus this arm's rate over draws: the rate
+        given up on average by choosing this arm), ``design``.
+    """
+    what = "bayesian_arms"
+    labels, nn, xx = _counts(counts, arm, n, successes, what)
+    try:
+        a0, b0 = (float(v) for v in prior)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: prior must be a pair of positive numbers, got {prior!r}") from None
+    if not (a0 > 0 and b0 > 0):
+        raise ValueError(f"{what}: prior must be a pair of positive numbers, got {prior!r}")
+    if not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"{what}: draws must be a positive integer, got {draws!r}")
+    a, b = a0 + xx, b0 + nn - xx
+    rng = np.random.default_rng(seed)
+    theta = rng.beta(a, b, size=(int(draws), len(labels)))
+    best = theta.argmax(axis=1)
+    prob_best = np.bincount(best, minlength=len(labels)) / draws
+    loss = (theta.max(axis=1, keepdims=True) - theta).mean(axis=0)
+    return pd.DataFrame({
+        "arm": labels, "n": nn, "successes": xx, "posterior_mean": a / (a + b),
+        "cri_low": stats.beta.ppf(0.025, a, b), "cri_high": stats.beta.ppf(0.975, a, b),
+        "prob_best": prob_best, "expected_loss": loss, "design": _design(randomised),
+    })
+
+
+# --------------------------------------------------------------------------- SRM
+
+def sample_ratio_mismatch(counts: pd.DataFrame, *, n: str = "n", arm: str | None = "arm",
+                          planned=None, threshold: float = 0.001) -> pd.DataFrame:
+    """Check the arm sizes against the planned allocation (sample ratio mismatch).
+
+    A chi-square goodness-of-fit test of the observed number of people per arm against
+    the planned shares. A mismatch means assignment or logging is broken (e.g. one
+    variant's e-mails bounced or its page failed to record sign-ups), so the arms are no
+    longer comparable. Following GrowthBook's default, a mismatch is flagged when
+    ``p_value < threshold`` (0.001). When flagged, the same message is also issued with
+    :func:`warnings.warn`.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        One row per arm. Not modified.
+    n : str
+        Column with the number of people assigned to each arm.
+    arm : str or None, default "arm"
+        Column with arm labels, used in the message and to match a dict ``planned``;
+        ``None`` (or a missing column when ``planned`` is not a dict) numbers the arms.
+    planned : sequence or dict of float, optional
+        Planned allocation weights in table order, or a dict keyed by arm label; they
+        need not sum to 1. Equal allocation by default.
+    threshold : float, default 0.001
+        p-value below which a mismatch is flagged.
+
+    Returns
+    -------
+    DataFrame
+        One row, columns: ``arms`` (number of arms), ``total``, ``chi_square``, ``df``,
+        ``p_value``, ``threshold``, ``mismatch`` (bool), ``message``.
+    """
+    what = "sample_ratio_mismatch"
+    require_columns(counts, [n], what)
+    threshold = _check_alpha(threshold, "threshold")
+    observed = _integer_column(counts, n, what).astype(float)
+    k = observed.size
+    if k < 2:
+        raise ValueError(f"{what}: column {n!r} needs at least two arms, got {k}")
+    total = observed.sum()
+    if total == 0:
+        raise ValueError(f"{what}: column {n!r} sums to 0")
+    if arm is not None and arm in counts.columns:
+        labels = [str(v) for v in counts[arm]]
+    elif isinstance(planned, dict):
+        raise ValueError(f"{what}: planned is a dict but column {arm!r} with arm labels is absent")
+    else:
+        labels = [f"arm {i + 1}" for i in range(k)]
+    if planned is None:
+        weights = np.ones(k)
+    elif isinstance(planned, dict):
+        missing = [lab for lab in counts[arm] if lab not in planned]
+        if missing:
+            raise ValueError(f"{what}: planned has no weight for arm(s) "
+                             f"{', '.join(map(repr, missing))}")
+        weights = np.array([planned[lab] for lab in counts[arm]], dtype=float)
+    else:
+        weights = np.asarray(list(planned), dtype=float)
+        if weights.size != k:
+            raise ValueError(f"{what}: planned has {weights.size} weights for {k} arms")
+    if not np.all(np.isfinite(weights)) or (weights <= 0).any():
+        raise ValueError(f"{what}: planned weights must be positive numbers, got {planned!r}")
+    share = weights / weights.sum()
+    expected = total * share
+    chi2 = float(((observed - expected) ** 2 / expected).sum())
+    dof = k - 1
+    p = float(stats.chi2.sf(chi2, dof))
+    mismatch = p < threshold
+    split = ", ".join(f"{lab} {o:.0f} ({o / total:.1%}, planned {s:.1%})"
+                      for lab, o, s in zip(labels, observed, share))
+    if mismatch:
+        message = (f"Sample ratio mismatch: observed {split}; chi-square = {chi2:.2f} on "
+                   f"{dof} df, p = {p:.2g} < {threshold:g}. Assignment or tracking is "
+                   f"broken, so the arms are not comparable: do not trust this test's "
+                   f"results until the cause is found.")
+        warnings.warn(message, stacklevel=2)
+    else:
+        message = (f"No sample ratio mismatch detected: observed {split}; chi-square = "
+                   f"{chi2:.2f} on {dof} df, p = {p:.3g} (threshold {threshold:g}).")
+    return pd.DataFrame({"arms": [k], "total": [int(total)], "chi_square": [chi2],
+                         "df": [dof], "p_value": [p], "threshold": [threshold],
+                         "mismatch": [bool(mismatch)], "message": [message]})
+
+
+# --------------------------------------------------------------------------- planning
+
+def _cohens_h(p1, p2):
+    return 2 * np.arcsin(np.sqrt(p2)) - 2 * np.arcsin(np.sqrt(p1))
+
+
+def _power(h: float, n1: float, ratio: float, alpha: float) -> float:
+    """Two-sided power of the normal test for effect h (both rejection tails counted)."""
+    nobs = 1.0 / (1.0 / n1 + 1.0 / (n1 * ratio))
+    crit = stats.norm.isf(alpha / 2)
+    shift = abs(h) * math.sqrt(nobs)
+    return float(stats.norm.sf(crit - shift) + stats.norm.cdf(-crit - shift))
+
+
+def _check_rate(value, name: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a rate strictly between 0 and 1, got {value!r}") from None
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be a rate strictly between 0 and 1, got {value!r}")
+    return value
+
+
+def sample_size_per_arm(*, baseline: float, lift: float | None = None,
+                        target: float | None = None, alpha: float = 0.05, power: float = 0.8,
+                        ratio: float = 1.0) -> pd.DataFrame:
+    """People needed per arm to detect a change from ``baseline`` to ``target``.
+
+    Two-sided two-proportion test, effect size Cohen's ``h = 2 asin(sqrt(target)) -
+    2 asin(sqrt(baseline))`` and the normal approximation (as statsmodels'
+    ``NormalIndPower().solve_power`` on ``proportion_effectsize``).
+
+    Parameters
+    ----------
+    baseline : float
+        Expected rate in the baseline (control) arm, in (0, 1).
+    lift, target : float
+        Give exactly one: the absolute change in rate (``target = baseline + lift``), or
+        the rate to detect.
+    alpha : float, default 0.05
+        Two-sided significance level.
+    power : float, default 0.8
+        Probability of detecting the change.
+    ratio : float, default 1.0
+        Size of the other arm relative to the baseline arm.
+
+    Returns
+    -------
+    DataFrame
+        One row, columns: ``baseline``, ``target``, ``lift``, ``effect_size_h``,
+        ``alpha``, ``power``, ``ratio``, ``n_exact`` (unrounded baseline-arm size),
+        ``n_per_arm`` (baseline arm, rounded up), ``n_other_arm`` (rounded up),
+        ``n_total``.
+    """
+    baseline = _check_rate(baseline, "baseline")
+    if (lift is None) == (target is None):
+        raise ValueError("give exactly one of lift and target")
+    target = _check_rate(baseline + lift if lift is not None else target,
+                         "target" if target is not None else "baseline + lift")
+    if target == baseline:
+        raise ValueError("lift must be non-zero (target equals baseline)")
+    alpha = _check_alpha(alpha)
+    power = _check_alpha(power, "power")
+    if not (isinstance(ratio, (int, float)) and ratio > 0):
+        raise ValueError(f"ratio must be a positive number, got {ratio!r}")
+    h = float(_cohens_h(baseline, target))
+    if power <= alpha:
+        raise ValueError(f"power ({power}) must exceed alpha ({alpha})")
+    # Power rises monotonically with n; bracket the root and solve.
+    hi = 2.0
+    while _power(h, hi, ratio, alpha) < power:
+        hi *= 2
+    n_exact = optimize.brentq(lambda m: _power(h, m, ratio, alpha) - power, 1e-9, hi,
+                              xtol=1e-10, rtol=1e-12)
+    n1 = math.ceil(n_exact - 1e-9)
+    n2 = math.ceil(n_exact * ratio - 1e-9)
+    return pd.DataFrame({"baseline": [baseline], "target": [target],
+                         "lift": [target - baseline], "effect_size_h": [h], "alpha": [alpha],
+                         "power": [power], "ratio": [float(ratio)], "n_exact": [n_exact],
+                         "n_per_arm": [n1], "n_other_arm": [n2], "n_total": [n1 + n2]})
+
+
+def minimum_detectable_effect(*, baseline: float, n_per_arm: int, alpha: float = 0.05,
+                              power: float = 0.8) -> pd.DataFrame:
+    """Smallest absolute change in rate detectable with ``n_per_arm`` people in each arm.
+
+    Same test and approximation as :func:`sample_size_per_arm` (equal arms). On the
+    arcsine scale an increase and a decrease of the same ``h`` differ in percentage
+    points, so both are given; ``mde`` is the smaller.
+
+    Parameters
+    ----------
+    baseline : float
+        Baseline rate, in (0, 1).
+    n_per_arm : int
+        People in each arm.
+    alpha, power : float
+        Two-sided significance level and power.
+
+    Returns
+    -------
+    DataFrame
+        One row, columns: ``baseline``, ``n_per_arm``, ``alpha``, ``power``,
+        ``effect_size_h``, ``mde_increase`` (absolute lift upwards; NaN when not
+        reachable below a rate of 1), ``mde_decrease`` (absolute drop, positive; NaN
+        when not reachable above 0), ``mde`` (the smaller of the two).
+    """
+    baseline = _check_rate(baseline, "baseline")
+    alpha = _check_alpha(alpha)
+    power = _check_alpha(power, "power")
+    if power <= alpha:
+        raise ValueError(f"power ({power}) must exceed alpha ({alpha})")
+    if not isinstance(n_per_arm, (int, np.integer, float)) or not n_per_arm > 0:
+        raise ValueError(f"n_per_arm must be a positive number, got {n_per_arm!r}")
+    h = optimize.brentq(lambda e: _power(e, float(n_per_arm), 1.0, alpha) - power,
+                        1e-12, 50.0, xtol=1e-13)
+    phi = math.asin(math.sqrt(baseline))
+    up = phi + h / 2
+    down = phi - h / 2
+    inc = math.sin(up) ** 2 - baseline if up < math.pi / 2 else float("nan")
+    dec = baseline - math.sin(down) ** 2 if down > 0 else float("nan")
+    mde = float(np.nanmin([inc, dec])) if not (math.isnan(inc) and math.isnan(dec)) else float("nan")
+    return pd.DataFrame({"baseline": [baseline], "n_per_arm": [n_per_arm], "alpha": [alpha],
+                         "power": [power], "effect_size_h": [h], "mde_increase": [inc],
+                         "mde_decrease": [dec], "mde": [mde]})
+
+
+# --------------------------------------------------------------------------- wording
+
+def _fmt_p(p: float) -> str:
+    if not np.isfinite(p):
+        return "= n/a"
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"
+
+
+def _pp(v: float) -> str:
+    return f"{v * 100:.1f}"
+
+
+def describe_pairwise(tests: pd.DataFrame) -> str:
+    """Plain-language sentences, one per pair, from :func:`pairwise_tests`.
+
+    Randomised designs are worded as comparisons ("X's rate was higher than Y's by d
+    percentage points (95% CI a to b; Holm-adjusted p = ...)" or "no clear difference
+    between X and Y"); observational ones as associations that are not evidence the
+    channel causes the difference. The higher arm is named first, so the difference and
+    its interval read as positive. "Clear" means ``reject`` (adjusted p <= alpha).
+
+    Parameters
+    ----------
+    tests : DataFrame
+        Output of :func:`pairwise_tests`. Not modified.
+
+    Returns
+    -------
+    str
+        The sentences, one per line, in the order of ``tests``.
+    """
+    need = ["arm_a", "arm_b", "difference", "diff_ci_low", "diff_ci_high", "p_adjusted",
+            "correction", "alpha", "reject", "design"]
+    require_columns(tests, need, "describe_pairwise")
+    bad = ~tests["design"].isin(["randomised", "observational"])
+    if bad.any():
+        raise ValueError("describe_pairwise: column 'design' must be 'randomised' or "
+                         f"'observational', got {tests['design'][bad].iloc[0]!r}")
+    lines = []
+    for row in tests.itertuples(index=False):
+        corr = None if row.correction in (None, "none") else row.correction
+        label = _CORRECTION_LABEL.get(corr, f"{row.correction}-adjusted p")
+        level = f"{(1 - row.alpha) * 100:g}%"
+        a, b, d = row.arm_a, row.arm_b, row.difference
+        lo, hi = row.diff_ci_low, row.diff_ci_high
+        if d < 0:
+            # Name the higher arm first so the difference and its interval read positive.
+            a, b, d, lo, hi = b, a, -d, -hi, -lo
+        ci = f"{level} CI {_pp(lo)} to {_pp(hi)}"
+        stat = f"{label} {_fmt_p(row.p_adjusted)}"
+        if row.design == "randomised":
+            if bool(row.reject) and d != 0:
+                lines.append(f"{a}'s rate was higher than {b}'s by {_pp(d)} "
+                             f"percentage points ({ci}; {stat}).")
+            else:
+                lines.append(f"There was no clear difference between {a} and {b} "
+                             f"({a} minus {b}: {_pp(d)} percentage points, {ci}; {stat}).")
+        else:
+            if bool(row.reject) and d != 0:
+                lines.append(f"In this observational comparison, people reached through {a} "
+                             f"are associated with a rate {_pp(d)} percentage points "
+                             f"higher than those reached through {b} ({ci}; {stat}); "
+                             f"this is an association, not evidence that the channel "
+                             f"causes it.")
+            else:
+                lines.append(f"In this observational comparison there was no clear "
+                             f"difference between {a} and {b} ({a} minus {b}: {_pp(d)} "
+                             f"percentage points, {ci}; {stat}); either way such a "
+                             f"comparison shows association, not evidence that the "
+                             f"channel causes it.")
+    return "\n".join(lines)

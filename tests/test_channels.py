@@ -1,0 +1,329 @@
+"""Person-level split tests: checked against statsmodels/scipy and hand-computed answers."""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import (proportion_confint, proportion_effectsize,
+                                          proportions_ztest)
+
+from engagement import channels as ch
+
+COUNTS = pd.DataFrame({"arm": ["email", "linkedin", "facebook"],
+                       "n": [400, 380, 420], "successes": [60, 38, 84]})
+
+
+# ------------------------------------------------------------------ summaries
+
+def test_arm_summary_counts_and_wilson_match_statsmodels():
+    df = pd.DataFrame({"variant": ["A"] * 10 + ["B"] * 5,
+                       "signed_up": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0] + [True, False, False, False, False]})
+    before = df.copy()
+    out = ch.arm_summary(df, arm="variant", converted="signed_up")
+    pd.testing.assert_frame_equal(df, before)
+    assert out["arm"].tolist() == ["A", "B"]
+    assert out["n"].tolist() == [10, 5]
+    assert out["successes"].tolist() == [3, 1]
+    assert out["rate"].tolist() == pytest.approx([0.3, 0.2])
+    for row in out.itertuples():
+        lo, hi = proportion_confint(row.successes, row.n, alpha=0.05, method="wilson")
+        assert (row.ci_low, row.ci_high) == pytest.approx((lo, hi), rel=1e-10)
+    assert set(out["design"]) == {"randomised"}
+    obs = ch.arm_summary(df, arm="variant", converted="signed_up", randomised=False, alpha=0.1)
+    assert set(obs["design"]) == {"observational"}
+    lo, hi = proportion_confint(3, 10, alpha=0.1, method="wilson")
+    assert obs.loc[0, ["ci_low", "ci_high"]].tolist() == pytest.approx([lo, hi])
+
+
+def test_arm_counts_matches_wilson_including_zero_and_all():
+    table = pd.DataFrame({"a": ["x", "y", "z"], "people": [20, 7, 50], "yes": [0, 7, 13]})
+    out = ch.arm_counts(table, arm="a", n="people", successes="yes")
+    for row in out.itertuples():
+        lo, hi = proportion_confint(row.successes, row.n, method="wilson")
+        assert row.ci_low == pytest.approx(lo, abs=1e-12)
+        assert row.ci_high == pytest.approx(hi, abs=1e-12)
+    assert out.loc[0, "ci_low"] == 0 and out.loc[1, "ci_high"] == 1
+
+
+@pytest.mark.parametrize("bad, word", [
+    (pd.DataFrame({"arm": ["a"], "n": [10]}), "successes"),
+    (pd.DataFrame({"arm": ["a", "b"], "n": [10, 5], "successes": [11, 1]}), "successes"),
+    (pd.DataFrame({"arm": ["a", "b"], "n": [10, -5], "successes": [1, 1]}), "'n'"),
+    (pd.DataFrame({"arm": ["a", "b"], "n": [10, 2.5], "successes": [1, 1]}), "'n'"),
+    (pd.DataFrame({"arm": ["a", "a"], "n": [10, 5], "successes": [1, 1]}), "'arm'"),
+    (pd.DataFrame({"arm": ["a", "b"], "n": [10, 0], "successes": [0, 0]}), "'n'"),
+])
+def test_bad_counts_raise_value_error_naming_column(bad, word):
+    with pytest.raises(ValueError, match=word):
+        ch.arm_counts(bad)
+
+
+def test_arm_summary_rejects_non_binary_and_missing_columns():
+    with pytest.raises(ValueError, match="'converted'.*row 2"):
+        ch.arm_summary(pd.DataFrame({"arm": ["a", "b"], "converted": [1, 2]}),
+                       arm="arm", converted="converted")
+    with pytest.raises(ValueError, match="clicked"):
+        ch.arm_summary(pd.DataFrame({"arm": ["a"]}), arm="arm", converted="clicked")
+    with pytest.raises(ValueError, match="randomised"):
+        ch.arm_counts(COUNTS, randomised="yes")
+
+
+# ------------------------------------------------------------------ pairwise tests
+
+def test_pairwise_matches_statsmodels_and_hand_formulas():
+    before = COUNTS.copy()
+    out = ch.pairwise_tests(COUNTS, correction=None)
+    pd.testing.assert_frame_equal(COUNTS, before)
+    assert list(zip(out["arm_a"], out["arm_b"])) == [("email", "linkedin"), ("email", "facebook"),
+                                                     ("linkedin", "facebook")]
+    z = stats.norm.ppf(0.975)
+    for row in out.itertuples():
+        xa, na = COUNTS.set_index("arm").loc[row.arm_a, ["successes", "n"]]
+        xb, nb = COUNTS.set_index("arm").loc[row.arm_b, ["successes", "n"]]
+        stat, p = proportions_ztest([xa, xb], [na, nb])
+        assert row.z == pytest.approx(stat, rel=1e-10)
+        assert row.p_value == pytest.approx(p, rel=1e-10)
+        assert row.p_adjusted == row.p_value
+        pa_, pb = xa / na, xb / nb
+        se = math.sqrt(pa_ * (1 - pa_) / na + pb * (1 - pb) / nb)
+        assert row.difference == pytest.approx(pa_ - pb)
+        assert row.diff_ci_low == pytest.approx(pa_ - pb - z * se)
+        assert row.diff_ci_high == pytest.approx(pa_ - pb + z * se)
+        sl = math.sqrt(1 / xa - 1 / na + 1 / xb - 1 / nb)
+        assert row.rate_ratio == pytest.approx(pa_ / pb)
+        assert row.ratio_ci_low == pytest.approx(pa_ / pb * math.exp(-z * sl))
+        assert row.ratio_ci_high == pytest.approx(pa_ / pb * math.exp(z * sl))
+
+
+def test_pairwise_hand_example():
+    # 50/100 vs 30/100: pooled 0.4, SE0 = sqrt(.4*.6*.02) = 0.069282; z = 2.886751.
+    out = ch.pairwise_tests(pd.DataFrame({"arm": ["A", "B"], "n": [100, 100],
+                                          "successes": [50, 30]}))
+    r = out.iloc[0]
+    assert r["z"] == pytest.approx(0.2 / math.sqrt(0.4 * 0.6 * 0.02))
+    assert r["z"] == pytest.approx(2.886751, abs=1e-6)
+    assert r["rate_ratio"] == pytest.approx(5 / 3)
+    # One pair: Holm changes nothing.
+    assert r["p_adjusted"] == pytest.approx(r["p_value"])
+    assert bool(r["reject"]) and r["design"] == "randomised" and r["correction"] == "holm"
+
+
+def test_pairwise_edge_cases():
+    out = ch.pairwise_tests(pd.DataFrame({"arm": ["A", "B"], "n": [10, 20],
+                                          "successes": [0, 0]}))
+    assert out.loc[0, "p_value"] == 1.0 and not out.loc[0, "reject"]
+    assert math.isnan(out.loc[0, "ratio_ci_low"])
+    with pytest.raises(ValueError, match="correction"):
+        ch.pairwise_tests(COUNTS, correction="bonferroni")
+    with pytest.raises(ValueError, match="two arms"):
+        ch.pairwise_tests(COUNTS.iloc[:1])
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh"])
+def test_adjustment_matches_multipletests(method):
+    rng = np.random.default_rng(7)
+    # Few cases: statsmodels' multipletests runs gc.collect() on every Holm call (slow).
+    for _ in range(30):
+        m = rng.integers(1, 12)
+        p = rng.uniform(0, 1, m) ** rng.uniform(0.5, 4)
+        if rng.random() < 0.3:
+            p[: m // 2] = p[0]  # ties
+        reject, adj, _, _ = multipletests(p, alpha=0.05, method=method)
+        np.testing.assert_allclose(ch._adjust(p, method), adj, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh"])
+def test_pairwise_adjusted_and_reject_match_multipletests(method):
+    counts = pd.DataFrame({"arm": list("ABCDE"), "n": [500] * 5,
+                           "successes": [50, 62, 70, 48, 80]})
+    out = ch.pairwise_tests(counts, correction=method)
+    reject, adj, _, _ = multipletests(out["p_value"], alpha=0.05, method=method)
+    np.testing.assert_allclose(out["p_adjusted"], adj, rtol=1e-12)
+    assert out["reject"].tolist() == reject.tolist()
+    assert 0 < out["reject"].sum() < len(out)
+
+
+def test_holm_controls_family_wise_error_and_uncorrected_does_not():
+    rng = np.random.default_rng(20240601)
+    reps, alpha = 2000, 0.05
+    x = rng.binomial(500, 0.1, size=(reps, 3))
+    arms = ["a", "b", "c"]
+    any_holm = np.empty(reps, bool)
+    any_raw = np.empty(reps, bool)
+    for i, row in enumerate(x):
+        out = ch.pairwise_tests(pd.DataFrame({"arm": arms, "n": 500, "successes": row}))
+        any_holm[i] = out["reject"].any()
+        any_raw[i] = (out["p_value"] <= alpha).any()
+    mcse = math.sqrt(alpha * (1 - alpha) / reps)
+    assert any_holm.mean() <= alpha + 3 * mcse
+    assert any_raw.mean() > alpha + 3 * mcse
+
+
+def test_difference_interval_covers_truth_at_nominal_rate():
+    rng = np.random.default_rng(99)
+    reps, p_a, p_b, n = 2000, 0.15, 0.10, 600
+    x = rng.binomial(n, [p_a, p_b], size=(reps, 2))
+    covered = np.empty(reps, bool)
+    for i, row in enumerate(x):
+        out = ch.pairwise_tests(pd.DataFrame({"arm": ["a", "b"], "n": n, "successes": row}))
+        covered[i] = out.loc[0, "diff_ci_low"] <= p_a - p_b <= out.loc[0, "diff_ci_high"]
+    mcse = math.sqrt(0.95 * 0.05 / reps)
+    assert abs(covered.mean() - 0.95) <= 3 * mcse
+
+
+# ------------------------------------------------------------------ Bayesian
+
+def test_bayesian_arms_posteriors_and_best_arm():
+    counts = pd.DataFrame({"arm": ["A", "B", "C"], "n": [1000, 1000, 1000],
+                           "successes": [100, 100, 140]})
+    out = ch.bayesian_arms(counts, draws=50_000, seed=3)
+    assert out["prob_best"].sum() == pytest.approx(1.0)
+    assert out.loc[out["prob_best"].idxmax(), "arm"] == "C"
+    assert out.loc[2, "prob_best"] > 0.99
+    assert out.loc[2, "expected_loss"] < out.loc[0, "expected_loss"]
+    assert (out["expected_loss"] >= 0).all()
+    # Beta(1 + 100, 1 + 900): exact mean and quantiles.
+    assert out.loc[0, "posterior_mean"] == pytest.approx(101 / 1002)
+    assert out.loc[0, "cri_low"] == pytest.approx(stats.beta.ppf(0.025, 101, 901))
+    assert out.loc[0, "cri_high"] == pytest.approx(stats.beta.ppf(0.975, 101, 901))
+    # Symmetric arms A and B share the rest roughly equally; seeded => reproducible.
+    assert out.loc[0, "prob_best"] == pytest.approx(out.loc[1, "prob_best"], abs=0.01)
+    again = ch.bayesian_arms(counts, draws=50_000, seed=3)
+    pd.testing.assert_frame_equal(out, again)
+    # Expected loss of A is about the rate gap to C (0.04).
+    assert out.loc[0, "expected_loss"] == pytest.approx(0.04, abs=0.003)
+
+
+def test_bayesian_arms_planted_best_over_simulations():
+    rng = np.random.default_rng(5)
+    wins = 0
+    for row in rng.binomial(2000, [0.10, 0.10, 0.13], size=(50, 3)):
+        out = ch.bayesian_arms(pd.DataFrame({"arm": ["a", "b", "c"], "n": 2000,
+                                             "successes": row}), draws=5_000, seed=1)
+        assert out["prob_best"].sum() == pytest.approx(1.0)
+        wins += out["prob_best"].idxmax() == 2
+    assert wins >= 45
+
+
+def test_bayesian_arms_bad_prior():
+    with pytest.raises(ValueError, match="prior"):
+        ch.bayesian_arms(COUNTS, prior=(0, 1))
+    with pytest.raises(ValueError, match="draws"):
+        ch.bayesian_arms(COUNTS, draws=0)
+
+
+# ------------------------------------------------------------------ SRM
+
+def test_srm_flags_52_48_of_20000_and_warns():
+    counts = pd.DataFrame({"arm": ["A", "B"], "n": [10_400, 9_600]})
+    with pytest.warns(UserWarning, match="Sample ratio mismatch"):
+        out = ch.sample_ratio_mismatch(counts)
+    chi, p = stats.chisquare([10_400, 9_600])
+    assert out.loc[0, "chi_square"] == pytest.approx(chi) == pytest.approx(32.0)
+    assert out.loc[0, "p_value"] == pytest.approx(p)
+    assert out.loc[0, "df"] == 1 and bool(out.loc[0, "mismatch"])
+    assert "do not trust this test's results until the cause is found" in out.loc[0, "message"]
+
+
+def test_srm_does_not_flag_503_497():
+    counts = pd.DataFrame({"arm": ["A", "B"], "n": [10_060, 9_940]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ch.sample_ratio_mismatch(counts)
+    assert not out.loc[0, "mismatch"]
+    assert out.loc[0, "p_value"] == pytest.approx(stats.chisquare([10_060, 9_940]).pvalue)
+    assert "No sample ratio mismatch" in out.loc[0, "message"]
+
+
+def test_srm_planned_allocation_list_and_dict():
+    counts = pd.DataFrame({"arm": ["ctl", "v1", "v2"], "n": [5000, 2600, 2400]})
+    chi, p = stats.chisquare([5000, 2600, 2400], f_exp=[5000, 2500, 2500])
+    out = ch.sample_ratio_mismatch(counts, planned=[2, 1, 1])
+    assert out.loc[0, "chi_square"] == pytest.approx(chi) and out.loc[0, "df"] == 2
+    assert out.loc[0, "p_value"] == pytest.approx(p)
+    out2 = ch.sample_ratio_mismatch(counts, planned={"v2": 0.25, "ctl": 0.5, "v1": 0.25})
+    assert out2.loc[0, "chi_square"] == pytest.approx(chi)
+    with pytest.raises(ValueError, match="planned"):
+        ch.sample_ratio_mismatch(counts, planned=[1, 1])
+    with pytest.raises(ValueError, match="people"):
+        ch.sample_ratio_mismatch(counts, n="people")
+
+
+# ------------------------------------------------------------------ planning
+
+@pytest.mark.parametrize("baseline, lift, ratio, alpha, power", [
+    (0.10, 0.02, 1.0, 0.05, 0.8), (0.05, 0.01, 2.0, 0.05, 0.9),
+    (0.30, -0.05, 0.5, 0.01, 0.8), (0.5, 0.1, 1.0, 0.1, 0.95),
+])
+def test_sample_size_matches_statsmodels(baseline, lift, ratio, alpha, power):
+    out = ch.sample_size_per_arm(baseline=baseline, lift=lift, alpha=alpha, power=power,
+                                 ratio=ratio)
+    h = proportion_effectsize(baseline + lift, baseline)
+    expected = NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power,
+                                            ratio=ratio, alternative="two-sided")
+    assert out.loc[0, "n_exact"] == pytest.approx(expected, rel=1e-5)
+    assert out.loc[0, "n_per_arm"] == math.ceil(expected)
+    assert out.loc[0, "n_other_arm"] == math.ceil(expected * ratio)
+    assert out.loc[0, "effect_size_h"] == pytest.approx(h)
+    same = ch.sample_size_per_arm(baseline=baseline, target=baseline + lift, alpha=alpha,
+                                  power=power, ratio=ratio)
+    assert same.loc[0, "n_per_arm"] == out.loc[0, "n_per_arm"]
+
+
+def test_sample_size_hand_value_and_errors():
+    # 10% -> 12%: h = 0.0639821, n = (1.959964 + 0.841621)^2 * 2 / h^2 = 3834.6 -> 3835.
+    out = ch.sample_size_per_arm(baseline=0.10, lift=0.02)
+    assert out.loc[0, "effect_size_h"] == pytest.approx(0.0639821, abs=1e-7)
+    assert out.loc[0, "n_per_arm"] == 3835
+    with pytest.raises(ValueError, match="lift"):
+        ch.sample_size_per_arm(baseline=0.1)
+    with pytest.raises(ValueError, match="lift"):
+        ch.sample_size_per_arm(baseline=0.1, lift=0.1, target=0.2)
+    with pytest.raises(ValueError, match="baseline"):
+        ch.sample_size_per_arm(baseline=1.2, lift=0.1)
+
+
+def test_minimum_detectable_effect_round_trips():
+    out = ch.minimum_detectable_effect(baseline=0.10, n_per_arm=3835)
+    assert out.loc[0, "mde_increase"] == pytest.approx(0.02, abs=2e-5)
+    # Below 50% a drop is easier to detect in percentage points than a rise.
+    assert out.loc[0, "mde_decrease"] < out.loc[0, "mde_increase"]
+    assert out.loc[0, "mde"] == out.loc[0, "mde_decrease"]
+    for lift in (out.loc[0, "mde_increase"], -out.loc[0, "mde_decrease"]):
+        back = ch.sample_size_per_arm(baseline=0.10, lift=lift)
+        assert back.loc[0, "n_exact"] == pytest.approx(3835, rel=1e-6)
+    h = NormalIndPower().solve_power(nobs1=3835, alpha=0.05, power=0.8, ratio=1.0)
+    assert out.loc[0, "effect_size_h"] == pytest.approx(h, rel=1e-5)
+    with pytest.raises(ValueError, match="n_per_arm"):
+        ch.minimum_detectable_effect(baseline=0.1, n_per_arm=0)
+
+
+# ------------------------------------------------------------------ wording
+
+def test_describe_pairwise_randomised_and_observational():
+    counts = pd.DataFrame({"arm": ["Variant B", "Variant A"], "n": [100, 100],
+                           "successes": [50, 30]})
+    text = ch.describe_pairwise(ch.pairwise_tests(counts))
+    assert text.startswith("Variant B's rate was higher than Variant A's by 20.0 percentage "
+                           "points (95% CI 6.7 to 33.3; Holm-adjusted p = 0.004)")
+    assert "associated" not in text
+    obs = ch.describe_pairwise(ch.pairwise_tests(counts, randomised=False))
+    assert "associated" in obs and "not evidence that the channel causes it" in obs
+    assert "was higher than" not in obs
+    null = pd.DataFrame({"arm": ["email", "x"], "n": [100, 100], "successes": [30, 28]})
+    text = ch.describe_pairwise(ch.pairwise_tests(null, correction="fdr_bh"))
+    assert text.startswith("There was no clear difference between email and x")
+    assert "Benjamini-Hochberg-adjusted p" in text
+    three = ch.describe_pairwise(ch.pairwise_tests(COUNTS))
+    assert len(three.splitlines()) == 3
+    # Lower arm listed first: the sentence names the higher arm first, interval positive.
+    flipped = ch.describe_pairwise(ch.pairwise_tests(counts.iloc[::-1]))
+    assert flipped.startswith("Variant B's rate was higher than Variant A's by 20.0 "
+                              "percentage points (95% CI 6.7 to 33.3;")
+    with pytest.raises(ValueError, match="design"):
+        ch.describe_pairwise(ch.pairwise_tests(counts).drop(columns="design"))
