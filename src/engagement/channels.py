@@ -33,6 +33,11 @@ sample_size_per_arm, minimum_detectable_effect
     Planning with Cohen's h and the normal approximation.
 describe_pairwise
     Plain-language sentences from :func:`pairwise_tests` results.
+channel_rates, rate_ratios, paired_by_message, describe_channel_rates
+    Post-level analysis of the ``outreach`` table (one row per post): pooled rates with a
+    post-level bootstrap interval (the naive pooled-impressions Wilson interval beside it),
+    quasi-binomial odds ratios adjusted for month and weekday, within-message paired
+    comparisons, and sentences worded from the design.
 
 Inputs are never modified; bad input raises ``ValueError`` naming the column or argument.
 """
@@ -642,3 +647,522 @@ def describe_pairwise(tests: pd.DataFrame) -> str:
                              f"comparison shows association, not evidence that the "
                              f"channel causes it.")
     return "\n".join(lines)
+
+
+# =========================================================================== post level
+#
+# Outreach posts: one row per post on one channel (the contract's ``outreach`` table).
+# Impressions on one post are not independent trials -- the post's content, timing and
+# the platform's algorithm make every impression of it alike -- so the unit of analysis
+# is the POST. A binomial interval on pooled impressions treats millions of impressions
+# as independent and is far too narrow; the functions below resample or model posts.
+
+ADJUSTMENTS = ("month", "weekday")
+"""Calendar terms :func:`rate_ratios` can adjust for (from ``published_at``, UTC)."""
+
+
+def _prepare_posts(outreach: pd.DataFrame, *, by: str, numerator: str, denominator: str,
+                   drop_impossible: bool, what: str, extra=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Usable posts and, per group, how many rows were left out and why.
+
+    Returns ``(posts, left_out)``: ``posts`` has the group in ``_g``, numerator ``_x`` and
+    denominator ``_n`` as floats plus the `extra` columns; ``left_out`` is indexed by group
+    with columns impossible_left_out, no_exposures, missing_numerator. Each row is counted
+    under the first reason that applies, in that order.
+    """
+    if not isinstance(drop_impossible, (bool, np.bool_)):
+        raise ValueError(f"{what}: drop_impossible must be True or False, "
+                         f"got {drop_impossible!r}")
+    require_columns(outreach, [by, numerator, denominator, *extra], what)
+    if outreach[by].isna().any():
+        i = int(np.flatnonzero(outreach[by].isna().to_numpy())[0])
+        raise ValueError(f"{what}: column {by!r} has a missing group on row {i + 1}")
+    x = pd.to_numeric(outreach[numerator], errors="coerce").astype(float)
+    n = pd.to_numeric(outreach[denominator], errors="coerce").astype(float)
+    for col, values in ((numerator, x), (denominator, n)):
+        bad = (values < 0).to_numpy() | (values.isna() & outreach[col].notna()).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{what}: column {col!r} must hold non-negative numbers; "
+                             f"row {i + 1} has {outreach[col].iloc[i]!r}")
+    if "impossible" in outreach.columns:
+        # The loaders' flag also covers clicks above exposures: such a row's counts are
+        # not trustworthy, whichever count broke the rule.
+        impossible = outreach["impossible"].fillna(False).astype(bool).to_numpy()
+        impossible = impossible | (x > n).fillna(False).to_numpy()
+    else:
+        impossible = (x > n).fillna(False).to_numpy()
+    if not drop_impossible:
+        impossible = np.zeros(len(outreach), dtype=bool)
+    no_exp = ~impossible & (n.isna() | (n == 0)).to_numpy()
+    no_num = ~impossible & ~no_exp & x.isna().to_numpy()
+    keep = ~(impossible | no_exp | no_num)
+    groups = outreach[by]
+    left_out = pd.DataFrame({"impossible_left_out": impossible, "no_exposures": no_exp,
+                             "missing_numerator": no_num}).groupby(groups.to_numpy()).sum()
+    posts = pd.DataFrame({"_g": groups.to_numpy()[keep], "_x": x.to_numpy()[keep],
+                          "_n": n.to_numpy()[keep]})
+    for col in extra:
+        posts[col] = outreach[col].to_numpy()[keep]
+    return posts, left_out.astype(np.int64)
+
+
+def _percentile(values: np.ndarray, alpha: float) -> tuple[float, float]:
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.nan, np.nan
+    lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
+def _check_boot(n_boot) -> int:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise ValueError(f"n_boot must be a whole number >= 100, got {n_boot!r}")
+    return int(n_boot)
+
+
+def channel_rates(outreach: pd.DataFrame, *, by: str = "channel",
+                  numerator: str = "engagements", denominator: str = "exposures",
+                  n_boot: int = 2000, seed: int = 0, alpha: float = 0.05,
+                  drop_impossible: bool = True, randomised: bool = False) -> pd.DataFrame:
+    """Per-group pooled rate with a post-level (cluster) bootstrap interval.
+
+    The pooled rate is ``sum(numerator) / sum(denominator)`` over a group's posts. Its
+    interval comes from resampling *posts* with replacement within the group (percentile
+    bootstrap, seeded), because impressions of one post are not independent trials. The
+    Wilson interval on the pooled impressions (``naive_ci_*``) treats them as independent;
+    it is shown only for comparison and is far too narrow when post rates vary.
+
+    Rows left out (each counted once, under the first reason that applies):
+
+    * impossible rows, when `drop_impossible` -- the ``impossible`` column is True (the
+      loaders set it when engagements or clicks exceed exposures) or the numerator exceeds
+      the denominator. Their counts cannot all be right, so they are not used; with
+      ``drop_impossible=False`` they are kept as they are (a post rate may then exceed 1);
+    * posts whose denominator is missing or zero (no rate can be formed);
+    * posts whose numerator is missing (e.g. Facebook's blank ``Engaged users``).
+
+    Parameters
+    ----------
+    outreach : DataFrame
+        One row per post (the contract's ``outreach`` table); needs `by`, `numerator`,
+        `denominator`; ``impossible`` is used when present. Not modified.
+    by : str
+        The column whose groups are compared (default ``channel``).
+    numerator, denominator : str
+        Count columns forming the rate (default engagements per exposure).
+    n_boot : int
+        Bootstrap resamples (>= 100).
+    seed : int
+        Seed of the bootstrap's random generator.
+    alpha : float
+        1 - confidence level of both intervals.
+    drop_impossible : bool
+        Leave out impossible rows (see above).
+    randomised : bool
+        Whether posts were assigned to the groups at random; only sets ``design``.
+
+    Returns
+    -------
+    DataFrame, one row per group (sorted), columns: `by`, measure
+    (``"<numerator>/<denominator>"``), posts (used), `denominator` and `numerator` (sums
+    over the posts used), rate (pooled), naive_ci_low, naive_ci_high (Wilson on pooled
+    impressions -- wrong, for comparison), ci_low, ci_high (post-level bootstrap),
+    mean_post_rate (unweighted mean of per-post rates), impossible_left_out, no_exposures,
+    missing_numerator, n_boot, alpha, design ("randomised" / "observational"). A group
+    whose rows were all left out has posts 0 and missing rates.
+    """
+    what = "channel_rates"
+    alpha = _check_alpha(alpha)
+    n_boot = _check_boot(n_boot)
+    design = _design(randomised)
+    posts, left_out = _prepare_posts(outreach, by=by, numerator=numerator,
+                                     denominator=denominator,
+                                     drop_impossible=drop_impossible, what=what)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group in sorted(left_out.index, key=str):
+        part = posts[posts["_g"] == group]
+        x, n = part["_x"].to_numpy(), part["_n"].to_numpy()
+        k = len(part)
+        row = {by: group, "measure": f"{numerator}/{denominator}", "posts": k,
+               denominator: n.sum(), numerator: x.sum()}
+        if k:
+            row["rate"] = x.sum() / n.sum()
+            lo, hi = _wilson(x.sum(), n.sum(), alpha)
+            row["naive_ci_low"], row["naive_ci_high"] = float(lo), float(hi)
+            # Resample in chunks so a group of many posts does not need n_boot x k memory.
+            step = max(1, 2_000_000 // k)
+            boot = np.empty(n_boot)
+            for start in range(0, n_boot, step):
+                idx = rng.integers(0, k, size=(min(step, n_boot - start), k))
+                boot[start:start + len(idx)] = x[idx].sum(axis=1) / n[idx].sum(axis=1)
+            row["ci_low"], row["ci_high"] = _percentile(boot, alpha)
+            row["mean_post_rate"] = float(np.mean(x / n))
+        else:
+            row.update(rate=np.nan, naive_ci_low=np.nan, naive_ci_high=np.nan,
+                       ci_low=np.nan, ci_high=np.nan, mean_post_rate=np.nan)
+        row.update(left_out.loc[group].to_dict())
+        row.update(n_boot=n_boot, alpha=alpha, design=design)
+        rows.append(row)
+    columns = [by, "measure", "posts", denominator, numerator, "rate", "naive_ci_low",
+               "naive_ci_high", "ci_low", "ci_high", "mean_post_rate", "impossible_left_out",
+               "no_exposures", "missing_numerator", "n_boot", "alpha", "design"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _reference(posts: pd.DataFrame, reference, what: str):
+    """The named reference group, or (None) the group with most posts, ties by name."""
+    groups = posts["_g"]
+    if reference is None:
+        sizes = groups.value_counts()
+        if sizes.empty:
+            raise ValueError(f"{what}: no usable posts")
+        top = sizes[sizes == sizes.max()].index
+        return sorted(top, key=str)[0]
+    if not (groups == reference).any():
+        raise ValueError(f"{what}: reference {reference!r} has no usable posts; groups "
+                         f"with posts: {', '.join(map(str, sorted(groups.unique(), key=str)))}")
+    return reference
+
+
+def _adjust_terms(adjust, what: str) -> tuple[str, ...]:
+    if adjust is None:
+        return ()
+    if isinstance(adjust, str):
+        adjust = (adjust,)
+    adjust = tuple(adjust)
+    bad = [a for a in adjust if a not in ADJUSTMENTS]
+    if bad:
+        raise ValueError(f"{what}: adjust must be drawn from {', '.join(ADJUSTMENTS)}; "
+                         f"got {', '.join(map(repr, bad))}")
+    return adjust
+
+
+def _design_matrix(posts: pd.DataFrame, reference, terms) -> tuple[pd.DataFrame, list]:
+    """Intercept, group dummies (reference left out) and calendar dummies; terms used."""
+    groups = sorted(posts["_g"].unique(), key=str)
+    cols = {"const": np.ones(len(posts))}
+    for g in groups:
+        if g != reference:
+            cols[("group", g)] = (posts["_g"] == g).to_numpy(dtype=float)
+    when = pd.to_datetime(posts["published_at"], utc=True) if terms else None
+    used = []
+    for term in terms:
+        level = when.dt.month if term == "month" else when.dt.dayofweek
+        levels = sorted(level.unique())
+        if len(levels) < 2:
+            continue  # one level: nothing to adjust for
+        used.append(term)
+        for v in levels[1:]:
+            cols[(term, int(v))] = (level == v).to_numpy(dtype=float)
+    return pd.DataFrame(cols), used
+
+
+def rate_ratios(outreach: pd.DataFrame, *, by: str = "channel", reference=None,
+                adjust=ADJUSTMENTS, numerator: str = "engagements",
+                denominator: str = "exposures", alpha: float = 0.05,
+                drop_impossible: bool = True, randomised: bool = False) -> pd.DataFrame:
+    """Odds ratios of the post engagement rate between groups, from a quasi-binomial GLM.
+
+    Fits a binomial GLM (logit link) to each post's ``numerator / denominator`` with the
+    denominator as variance weights -- the same likelihood as a binomial on the post's
+    counts -- on the group (treatment-coded against `reference`) plus calendar month
+    (1-12) and weekday of ``published_at`` in UTC when `adjust` names them and they have
+    more than one level. The scale is the Pearson chi-square dispersion (``scale="X2"``,
+    i.e. quasi-binomial), so standard errors grow with the extra-binomial variation
+    between posts instead of treating impressions as independent trials. The ratio
+    reported is an ODDS ratio; for rates of a few percent it is close to the rate ratio.
+    Intervals and p-values are Wald (normal) on the log-odds scale.
+
+    Rows are left out as in :func:`channel_rates` (impossible rows when
+    `drop_impossible`, zero or missing denominator, missing numerator).
+
+    Parameters
+    ----------
+    outreach : DataFrame
+        One row per post; needs `by`, `numerator`, `denominator`, and ``published_at``
+        when `adjust` is not empty. Not modified.
+    by : str
+        The grouping column.
+    reference : optional
+        The group the others are compared with; default the group with most posts.
+    adjust : sequence of {"month", "weekday"} or None
+        Calendar terms to adjust for.
+    numerator, denominator : str
+        Count columns forming the rate.
+    alpha : float
+        1 - confidence level.
+    drop_impossible : bool
+        Leave out impossible rows.
+    randomised : bool
+        Whether posts were assigned to groups at random; only sets ``design``.
+
+    Returns
+    -------
+    DataFrame, one row per group other than the reference (sorted), columns: `by`,
+    reference, odds_ratio, ci_low, ci_high, p_value, dispersion (Pearson chi2 / residual
+    df), n_posts (this group's posts used), n_posts_reference, n_posts_model (all posts in
+    the fit), adjusted_for ("month, weekday" as used, or "none"), alpha, design.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, a bad option, fewer than two groups with posts, or a design that
+        cannot be estimated (e.g. a group posting only in one month confounded with it).
+    """
+    import statsmodels.api as sm
+
+    what = "rate_ratios"
+    alpha = _check_alpha(alpha)
+    design = _design(randomised)
+    terms = _adjust_terms(adjust, what)
+    extra = ("published_at",) if terms else ()
+    posts, _ = _prepare_posts(outreach, by=by, numerator=numerator, denominator=denominator,
+                              drop_impossible=drop_impossible, what=what, extra=extra)
+    reference = _reference(posts, reference, what)
+    if posts["_g"].nunique() < 2:
+        raise ValueError(f"{what}: need at least two groups with usable posts")
+    if terms and posts["published_at"].isna().any():
+        raise ValueError(f"{what}: published_at is missing for some posts; "
+                         f"use adjust=None or fill it")
+    exog, used = _design_matrix(posts, reference, terms)
+    if np.linalg.matrix_rank(exog.to_numpy()) < exog.shape[1]:
+        raise ValueError(f"{what}: the groups cannot be separated from {', '.join(used)} "
+                         f"(collinear design); use fewer adjustment terms")
+    if len(posts) <= exog.shape[1]:
+        raise ValueError(f"{what}: {len(posts)} posts are too few for "
+                         f"{exog.shape[1]} parameters")
+    endog = posts["_x"].to_numpy() / posts["_n"].to_numpy()
+    model = sm.GLM(endog, exog.to_numpy(), family=sm.families.Binomial(),
+                   var_weights=posts["_n"].to_numpy())
+    fit = model.fit(scale="X2")
+    z = stats.norm.ppf(1 - alpha / 2)
+    names = list(exog.columns)
+    sizes = posts["_g"].value_counts()
+    rows = []
+    for j, name in enumerate(names):
+        if not (isinstance(name, tuple) and name[0] == "group"):
+            continue
+        b, se = fit.params[j], fit.bse[j]
+        rows.append({by: name[1], "reference": reference, "odds_ratio": math.exp(b),
+                     "ci_low": math.exp(b - z * se), "ci_high": math.exp(b + z * se),
+                     "p_value": float(fit.pvalues[j]), "dispersion": float(fit.scale),
+                     "n_posts": int(sizes[name[1]]),
+                     "n_posts_reference": int(sizes[reference]),
+                     "n_posts_model": len(posts),
+                     "adjusted_for": ", ".join(used) or "none", "alpha": alpha,
+                     "design": design})
+    return pd.DataFrame(rows)
+
+
+def paired_by_message(outreach: pd.DataFrame, *, message: str = "message", by: str = "channel",
+                      reference=None, n_boot: int = 2000, seed: int = 0,
+                      numerator: str = "engagements", denominator: str = "exposures",
+                      alpha: float = 0.05, drop_impossible: bool = True,
+                      randomised: bool = False) -> pd.DataFrame:
+    """Compare groups within message: the same message sent out on several channels.
+
+    For each message the rate on each channel is the pooled ``sum(numerator) /
+    sum(denominator)`` of that message's posts there (usually one post). For each channel
+    against `reference`, only messages posted on both count; the difference (channel minus
+    reference) is averaged over them, with a paired bootstrap interval (messages resampled
+    with replacement, seeded, percentile) and the paired t-test p-value
+    (:func:`scipy.stats.ttest_rel`). Pairing removes what differs between messages (topic,
+    timing); it does not make the channels randomised.
+
+    Rows are left out as in :func:`channel_rates`.
+
+    Parameters
+    ----------
+    outreach : DataFrame
+        One row per post; needs `message`, `by`, `numerator`, `denominator`. Not modified.
+    message : str
+        The column identifying the message (e.g. a campaign id or the post text).
+    by : str
+        The grouping column.
+    reference : optional
+        The group compared against; default the group with most posts.
+    n_boot, seed : int
+        Bootstrap resamples (>= 100) and seed.
+    numerator, denominator : str
+        Count columns forming the rate.
+    alpha : float
+        1 - confidence level.
+    drop_impossible : bool
+        Leave out impossible rows.
+    randomised : bool
+        Whether channels were assigned at random within message; only sets ``design``.
+
+    Returns
+    -------
+    DataFrame, one row per group other than the reference (sorted), columns: `by`,
+    reference, n_messages (messages on both), mean_difference (rate, channel minus
+    reference), ci_low, ci_high (paired bootstrap), p_value (paired t-test; NaN with fewer
+    than 2 messages), n_boot, alpha, design.
+
+    Raises
+    ------
+    ValueError
+        When the `message` column (or another needed column) is absent, or an option is bad.
+    """
+    what = "paired_by_message"
+    if message not in getattr(outreach, "columns", []):
+        raise ValueError(f"{what}: no column {message!r} identifying the message sent on "
+                         f"several channels; pass message=<column> (columns: "
+                         f"{', '.join(map(str, getattr(outreach, 'columns', [])))})")
+    alpha = _check_alpha(alpha)
+    n_boot = _check_boot(n_boot)
+    design = _design(randomised)
+    posts, _ = _prepare_posts(outreach, by=by, numerator=numerator, denominator=denominator,
+                              drop_impossible=drop_impossible, what=what, extra=(message,))
+    posts = posts[posts[message].notna()]
+    reference = _reference(posts, reference, what)
+    sums = posts.groupby([message, "_g"])[["_x", "_n"]].sum()
+    rates = (sums["_x"] / sums["_n"]).unstack("_g")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group in sorted(rates.columns, key=str):
+        if group == reference:
+            continue
+        both = rates[[group, reference]].dropna()
+        a, b = both[group].to_numpy(), both[reference].to_numpy()
+        k = len(both)
+        d = a - b
+        row = {by: group, "reference": reference, "n_messages": k,
+               "mean_difference": float(d.mean()) if k else np.nan}
+        if k >= 2:
+            idx = rng.integers(0, k, size=(n_boot, k))
+            row["ci_low"], row["ci_high"] = _percentile(d[idx].mean(axis=1), alpha)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # identical pairs: p is NaN
+                row["p_value"] = float(stats.ttest_rel(a, b).pvalue)
+        else:
+            row.update(ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
+        row.update(n_boot=n_boot, alpha=alpha, design=design)
+        rows.append(row)
+    columns = [by, "reference", "n_messages", "mean_difference", "ci_low", "ci_high",
+               "p_value", "n_boot", "alpha", "design"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:.2f}%"
+
+
+def describe_channel_rates(rates: pd.DataFrame, *, randomised: bool) -> str:
+    """Plain-language sentences from :func:`channel_rates`.
+
+    One sentence per group (pooled rate, its post-level interval and the naive one for
+    contrast), then what the design allows one to conclude -- for observational data,
+    that rates are *associated with* the channel and are not evidence that the channel
+    causes them -- and how many rows were left out as impossible, without exposures or
+    without a numerator.
+
+    Parameters
+    ----------
+    rates : DataFrame
+        Output of :func:`channel_rates`. Not modified.
+    randomised : bool
+        Whether posts were assigned to groups at random. Must agree with the ``design``
+        column of `rates`.
+
+    Returns
+    -------
+    str
+        The sentences, one per line.
+    """
+    design = _design(randomised)
+    need = ["measure", "posts", "rate", "naive_ci_low", "naive_ci_high", "ci_low", "ci_high",
+            "impossible_left_out", "no_exposures", "missing_numerator", "alpha", "design"]
+    require_columns(rates, need, "describe_channel_rates")
+    if rates.empty:
+        return "No groups to describe."
+    if (rates["design"] != design).any():
+        raise ValueError(f"describe_channel_rates: randomised={randomised} but the rates "
+                         f"were computed with design {rates['design'].iloc[0]!r}")
+    # The group column is the first column of channel_rates' output.
+    by = rates.columns[0]
+    num, den = str(rates["measure"].iloc[0]).split("/", 1)
+    lines = []
+    for row in rates.to_dict("records"):
+        level = f"{(1 - row['alpha']) * 100:g}%"
+        g = row[by]
+        if row["posts"] == 0:
+            lines.append(f"{g}: no usable posts.")
+            continue
+        exp = f" of {row[den]:,.0f} {den}" if den in row else ""
+        lines.append(
+            f"{g}: {row['posts']:,} posts; pooled rate of {num} per {den.rstrip('s')} "
+            f"{_pct(row['rate'])}{exp} ({level} post-level bootstrap interval "
+            f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}; the naive interval treating "
+            f"impressions as independent, {_pct(row['naive_ci_low'])} to "
+            f"{_pct(row['naive_ci_high'])}, is too narrow).")
+    if design == "randomised":
+        lines.append("Posts were assigned to the groups at random, so differences in rate "
+                     "beyond chance can be read as effects of the group.")
+    else:
+        lines.append(f"These data are observational: different posts went out on each "
+                     f"{by} at different times, so a higher rate is associated with the "
+                     f"{by}, but this is not evidence that the {by} causes it.")
+    imp = int(rates["impossible_left_out"].sum())
+    noexp = int(rates["no_exposures"].sum())
+    nonum = int(rates["missing_numerator"].sum())
+    lines.append(f"{imp} impossible row{'s' if imp != 1 else ''} ({num} or clicks above "
+                 f"{den}) {'were' if imp != 1 else 'was'} left out; {noexp} post"
+                 f"{'s' if noexp != 1 else ''} with no {den} and {nonum} with {num} "
+                 f"missing were also left out.")
+    return "\n".join(lines)
+
+
+SOCIAL_CHANNELS = ("linkedin", "facebook", "x")
+
+
+def social_posts(outreach: pd.DataFrame, *, campaign: str | None = None) -> pd.DataFrame:
+    """The social-media posts of an outreach table, optionally of one campaign only.
+
+    Parameters
+    ----------
+    outreach : DataFrame
+        The contract's outreach table.
+    campaign : str, optional
+        Keep only rows whose ``campaign`` column equals this (the Labels text of the export).
+
+    Returns
+    -------
+    DataFrame: the rows of `outreach` on LinkedIn, Facebook or X (of `campaign`).
+    """
+    require_columns(outreach, ["channel"], "outreach")
+    posts = outreach[outreach["channel"].isin(SOCIAL_CHANNELS)]
+    if campaign is not None:
+        require_columns(outreach, ["campaign"], "outreach (a campaign was asked for)")
+        if not (posts["campaign"] == campaign).any():
+            known = ", ".join(map(repr, sorted(posts["campaign"].dropna().unique())[:10]))
+            raise ValueError(f"no posts of campaign {campaign!r}; campaigns: {known or 'none'}")
+        posts = posts[posts["campaign"] == campaign]
+    return posts.reset_index(drop=True)
+
+
+def describe_paired(paired: pd.DataFrame, *, randomised: bool) -> str:
+    """Sentences on a within-message comparison (from :func:`paired_by_message`)."""
+    lines = []
+    for row in paired.itertuples(index=False):
+        channel = getattr(row, paired.columns[0])
+        diff = _pp(row.mean_difference)
+        interval = f"95% CI {_pp(row.ci_low)} to {_pp(row.ci_high)}"
+        clear = row.ci_low > 0 or row.ci_high < 0
+        if not clear:
+            lines.append(f"Within the same {row.n_messages} messages, {channel} and "
+                         f"{row.reference} show no clear difference in engagement rate "
+                         f"({diff} percentage points; {interval}).")
+        elif randomised:
+            lines.append(f"Within the same {row.n_messages} messages, {channel}'s engagement rate "
+                         f"was {'higher' if row.mean_difference > 0 else 'lower'} than "
+                         f"{row.reference}'s by {_pp(abs(row.mean_difference))} percentage "
+                         f"points ({interval}; paired t-test p {_fmt_p(row.p_value)}).")
+        else:
+            lines.append(f"Within the same {row.n_messages} messages, posts on {channel} were "
+                         f"associated with a {'higher' if row.mean_difference > 0 else 'lower'} "
+                         f"engagement rate than on {row.reference} ({diff} percentage points; "
+                         f"{interval}); observational, not evidence that the channel causes it.")
+    return "\n\n".join(lines)

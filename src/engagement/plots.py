@@ -196,3 +196,24 @@ def stickiness_plot(ratio: pd.DataFrame, *, title: str = "", ax=None):
     if hue:
         ax.legend(title="course", bbox_to_anchor=(1.01, 1), loc="upper left")
     return ax
+
+
+def rate_intervals(rates: pd.DataFrame, *, group: str = "channel", title: str = "", ax=None):
+    """Pooled rate per group with two intervals: post-level (wide) and naive pooled (narrow).
+
+    Takes :func:`engagement.channels.channel_rates`; the naive interval treats every
+    impression as an independent trial and is drawn only to show how much too narrow it is.
+    """
+    ax = _axes(ax)
+    y = np.arange(len(rates))
+    ax.hlines(y, rates["ci_low"], rates["ci_high"], linewidth=6, alpha=0.45,
+              label="95% interval, posts resampled")
+    ax.hlines(y, rates["naive_ci_low"], rates["naive_ci_high"], linewidth=2, color="black",
+              label="naive interval (impressions as trials)")
+    ax.plot(rates["rate"], y, "o", color="black")
+    ax.set_yticks(y)
+    ax.set_yticklabels(rates[group])
+    ax.set(title=title, xlabel="Engagement rate (engagements / impressions)", ylabel="")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))  # rates of a few %
+    ax.legend(loc="best", fontsize="small")
+    return ax
