@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from engagement.retention import wilson_interval
 from engagement.schema import require_columns
 
 CORRECTIONS = ("holm", "fdr_bh", None)
@@ -75,19 +76,6 @@ def _check_alpha(alpha: float, name: str = "alpha") -> float:
     if not 0 < alpha < 1:
         raise ValueError(f"{name} must be in (0, 1), got {alpha!r}")
     return alpha
-
-
-def _wilson(successes, n, alpha: float):
-    """Wilson score interval (vectorised)."""
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = x / n
-        denom = 1 + z ** 2 / n
-        centre = (p + z ** 2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def _integer_column(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
@@ -124,7 +112,7 @@ def _counts(counts: pd.DataFrame, arm: str, n: str, successes: str, what: str):
 
 
 def _summary_frame(labels, nn, xx, alpha, randomised) -> pd.DataFrame:
-    lo, hi = _wilson(xx, nn, alpha)
+    lo, hi = wilson_interval(xx, nn, alpha=alpha)
     return pd.DataFrame({"arm": labels, "n": nn, "successes": xx, "rate": xx / nn,
                          "ci_low": lo, "ci_high": hi, "design": _design(randomised)})
 
@@ -789,7 +777,7 @@ def channel_rates(outreach: pd.DataFrame, *, by: str = "channel",
                denominator: n.sum(), numerator: x.sum()}
         if k:
             row["rate"] = x.sum() / n.sum()
-            lo, hi = _wilson(x.sum(), n.sum(), alpha)
+            lo, hi = wilson_interval(x.sum(), n.sum(), alpha=alpha)
             row["naive_ci_low"], row["naive_ci_high"] = float(lo), float(hi)
             # Resample in chunks so a group of many posts does not need n_boot x k memory.
             step = max(1, 2_000_000 // k)
