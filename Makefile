@@ -10,14 +10,18 @@ DEMO := data/processed/demo
 # Real public data beside the checkout (see its README); used when present.
 SHARED_DATA ?= ../shared/data
 OULAD := data/processed/oulad
+SOCIAL := data/processed/social-exports
 REPORT_DATA := $(DEMO)/quality.json
 ifneq ($(wildcard $(SHARED_DATA)/oulad/courses.csv),)
 REPORT_DATA += $(OULAD)/quality.json
 endif
+ifneq ($(wildcard $(SHARED_DATA)/social-exports/*.csv),)
+REPORT_DATA += $(SOCIAL)/quality.json
+endif
 # pytest arguments, e.g. `make test PYTEST_ARGS="-k moodle"`
 PYTEST_ARGS ?=
 
-.PHONY: help setup reports oulad lab test bench clean
+.PHONY: help setup reports oulad social lab test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +44,11 @@ $(OULAD)/quality.json: $(wildcard src/engagement/*.py src/engagement/sources/*.p
 	$(BIN)/engagement prepare oulad $(SHARED_DATA)/oulad --name oulad
 
 oulad: $(OULAD)/quality.json ## prepare the OULAD dataset from ../shared/data/oulad (SHARED_DATA=...)
+
+$(SOCIAL)/quality.json: $(wildcard src/engagement/*.py src/engagement/sources/*.py) | $(BIN)/engagement
+	$(BIN)/engagement prepare social $(SHARED_DATA)/social-exports --name social-exports
+
+social: $(SOCIAL)/quality.json ## prepare the real social-media exports from ../shared/data/social-exports
 
 reports: $(REPORT_DATA) ## build the demo data, run every notebook, write outputs/<batch>/index.html
 	$(BIN)/engagement report reports.yaml

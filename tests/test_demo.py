@@ -72,7 +72,7 @@ def test_layout_and_manifest(small):
     expected = {f"moodle_logs/{c}.csv" for c in codes} | {f"forum_posts/{c}.csv" for c in codes} | {
         "courses.csv", "enrolments.csv", "outcomes.csv", "attendance/zoom_webinars.csv",
         "attendance/signin_tutorials.csv", "social/linkedin.csv", "social/facebook.csv",
-        "social/twitter.csv"}
+        "social/twitter.csv", "email/invitation_test.csv"}
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert written == expected | {"MANIFEST.json"}
     on_disk = json.loads((out / "MANIFEST.json").read_text())
@@ -83,6 +83,9 @@ def test_layout_and_manifest(small):
     for f in manifest["files"]:
         assert file_md5(out / f["path"]) == f["md5"]
         assert f["timezone"]
+    assert {f["path"]: f["timezone"] for f in manifest["files"]}[
+        "email/invitation_test.csv"] == "Europe/London"
+    assert manifest["timezones"]["email"] == "Europe/London"
     enc = {f["path"]: f["encoding"] for f in manifest["files"]}
     assert enc["moodle_logs/DIG101.csv"] == "cp1252"
     assert enc["moodle_logs/COM201.csv"] == "utf-8-sig"
@@ -144,7 +147,8 @@ def test_social_quirks(default_demo):
     dates = [r["Date"] for r in rows]
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d [AP]M E[SD]T -0[45]00", d) for d in dates)
     labels = {r["Labels"] for r in rows}
-    assert f"{demo.CAMPAIGN} | variant: linkedin" in labels and "" in labels
+    assert f"{demo.CAMPAIGN} | variant: linkedin | message: M01" in labels and "" in labels
+    assert len(labels) == demo.N_CAMPAIGN_MESSAGES + 1
     for r in rows:
         eng = sum(int(r[k].replace(",", "")) for k in ("Clicks", "Likes", "Shares", "Comments"))
         assert eng == int(r["Engagement"].replace(",", ""))
@@ -328,14 +332,80 @@ def test_peer_replies_in_week_one_come_from_the_forum(community):
     assert 0.1 < L["peer_reply_week_one"].mean() < 0.5
 
 
-def test_outreach_split_test(community):
+def test_outreach_split_test_is_paired_by_message(community):
     o = community.outreach
     test = o[o["campaign"].notna()]
-    assert len(test) == demo.N_CAMPAIGN_POSTS
+    assert len(test) == demo.N_CAMPAIGN_POSTS == 3 * demo.N_CAMPAIGN_MESSAGES
     assert set(test["variant"]) == {"linkedin", "facebook", "x"}
-    assert test["true_rate"].std() > 0  # between-post variation
+    # every message on every channel, once, on the same day
+    per = test.groupby("message")["channel"].agg(lambda s: tuple(sorted(s)))
+    assert len(per) == demo.N_CAMPAIGN_MESSAGES
+    assert (per == ("facebook", "linkedin", "x")).all()
+    days = test.groupby("message")["published_local"].agg(lambda s: s.dt.date.nunique())
+    assert (days == 1).all()
+    assert o.loc[o["campaign"].isna(), "message"].isna().all()
+    assert (test["labels"] == [f"{demo.CAMPAIGN} | variant: {c} | message: {m}"
+                               for c, m in zip(test["channel"], test["message"])]).all()
+    # a message effect shared across channels, plus between-post noise
+    means = test.pivot(index="message", columns="channel", values="true_mean_rate")
+    assert means["facebook"].std() > 0
+    assert np.allclose(means["linkedin"] / means["facebook"], demo.LINKEDIN_RATE_RATIO)
+    assert np.allclose(means["x"], means["facebook"])
+    assert test["true_rate"].ne(test["true_mean_rate"]).all()
     rate = (test["engagements"] / test["exposures"]).groupby(test["channel"]).mean()
     assert rate.idxmax() == "linkedin"
+
+
+def test_paired_posts_share_their_content(small):
+    out, _ = small
+    texts = {}
+    for platform in ("linkedin", "facebook", "twitter"):
+        rows = list(csv.DictReader(io.StringIO((out / f"social/{platform}.csv").read_text("utf-8"))))
+        for r in rows:
+            m = re.search(r"\| message: (M\d\d)$", r["Labels"])
+            if m:
+                texts.setdefault(m.group(1), {})[platform] = r["Content"]
+    assert len(texts) == demo.N_CAMPAIGN_MESSAGES
+    assert all(len(t) == 3 and len(set(t.values())) == 1 for t in texts.values())
+    assert len({next(iter(t.values())) for t in texts.values()}) == demo.N_CAMPAIGN_MESSAGES
+
+
+def test_truth_channels_within_message(big_truth):
+    t = big_truth
+    assert t["linkedin_within_message_rate_ratio"] == pytest.approx(demo.LINKEDIN_RATE_RATIO)
+    assert t["engagement_rate_linkedin_within_message"] > t["engagement_rate_facebook_within_message"]
+    assert t["engagement_rate_linkedin_within_message"] > t["engagement_rate_x_within_message"]
+    assert t["engagement_rate_facebook"] == pytest.approx(demo.BASE_ENGAGEMENT_RATE)
+
+
+def test_email_invitation_file(small):
+    out, _ = small
+    lines = _lines(out / "email/invitation_test.csv", "utf-8")
+    assert lines[0] == "recipient_email,variant,sent_at,opened,clicked,signed_up"
+    e = pd.read_csv(out / "email/invitation_test.csv", dtype=str)
+    assert len(e) == demo.N_EMAIL_RECIPIENTS and e["recipient_email"].is_unique
+    n = e["variant"].value_counts()
+    assert set(n.index) == {"A", "B", "C"} and n.max() - n.min() <= 1
+    assert pd.to_datetime(e["sent_at"], format="%Y-%m-%d %H:%M").notna().all()
+    flags = e[["opened", "clicked", "signed_up"]].astype(int)
+    assert set(flags.stack()) == {0, 1}
+    # clicks need an open, sign-ups a click (in the simulation)
+    assert (flags["clicked"] <= flags["opened"]).all()
+    assert (flags["signed_up"] <= flags["clicked"]).all()
+    rate = flags["signed_up"].groupby(e["variant"]).mean()
+    assert rate.idxmax() == demo.EMAIL_LIFT_VARIANT
+
+
+def test_email_truth_lift_present_then_null(big_truth):
+    t = big_truth
+    assert t["email_signup_rate_ratio"] == pytest.approx(demo.EMAIL_SIGNUP_RATIO)
+    assert t["email_signup_rate_B"] > t["email_signup_rate_A"] == t["email_signup_rate_C"]
+    assert t["email_signup_lift"] > 0.01
+    null = demo.truth(n_learners=2000, effects=0).set_index("estimand")["value"]
+    assert null["email_signup_rate_ratio"] == pytest.approx(1.0)
+    assert null["email_signup_lift"] == pytest.approx(0.0)
+    assert null["email_signup_rate_A"] == null["email_signup_rate_B"]
+    assert null["linkedin_within_message_rate_ratio"] == pytest.approx(1.0)
 
 
 def test_default_write_is_fast_enough_and_docstring_numbers(default_demo):

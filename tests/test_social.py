@@ -98,6 +98,7 @@ def test_linkedin_by_hand(linkedin_file):
         (1234, 987, 12, 56)
     assert first["variant"] == "linkedin" and first["campaign"] == "Spring 2026 recruitment"
     assert df["variant"][1:].isna().all() and df["campaign"][1:].isna().all()
+    assert df["message"].isna().all()  # no "message:" part in these Labels
     # the first row of the repeated post id is kept (10 engagements, not 99)
     assert df.loc[1, "engagements"] == 10
     assert list(df["impossible"]) == [False, False, True, False]
@@ -314,6 +315,31 @@ def test_real_exports(shared_data_dir, platform):
         assert df["reach"].notna().all() and df["clicks"].notna().all()
 
 
+@pytest.mark.parametrize("labels, expected", [
+    ("Spring 2026 recruitment | variant: linkedin | message: M07",
+     ("Spring 2026 recruitment", "linkedin", "M07")),
+    ("Spring 2026 recruitment | message: M07 | variant: x", ("Spring 2026 recruitment", "x", "M07")),
+    ("Spring 2026 recruitment | variant: facebook", ("Spring 2026 recruitment", "facebook", None)),
+    ("AI Article", ("AI Article", None, None)),
+    ("", (None, None, None)),
+    ("Autumn | variant:  | message: M1 ", ("Autumn", None, "M1")),
+])
+def test_labels_parts(labels, expected):
+    assert social._labels(labels) == expected
+
+
+def test_message_column_from_labels(tmp_path):
+    path = write(tmp_path / "li.csv", LINKEDIN, [
+        li_row("01/02/2024 02:28 PM EST -0500", labels="Spring | variant: linkedin | message: M07",
+               url=LI_URL + "1"),
+        li_row("01/03/2024 02:28 PM EST -0500", labels="Other news", url=LI_URL + "2")])
+    df = social.read_social_export(path)
+    assert list(df["message"].isna()) == [False, True]
+    assert (df.loc[0, "campaign"], df.loc[0, "variant"], df.loc[0, "message"]) == \
+        ("Spring", "linkedin", "M07")
+    assert df.loc[1, "campaign"] == "Other news" and pd.isna(df.loc[1, "variant"])
+
+
 # ------------------------------------------------------------------------------------ demo
 
 @pytest.fixture(scope="module")
@@ -334,6 +360,10 @@ def test_demo_folder(demo_raw):
     assert set(tested["variant"]) == {"linkedin", "facebook", "x"}
     assert tested["campaign"].nunique() == 1
     assert df.loc[df["variant"].isna(), "campaign"].isna().all()
+    # paired design: every message key on the three platforms
+    assert tested["message"].notna().all() and df.loc[df["variant"].isna(), "message"].isna().all()
+    per = tested.groupby("message")["channel"].agg(lambda c: tuple(sorted(c)))
+    assert len(per) == demo.N_CAMPAIGN_MESSAGES and (per == ("facebook", "linkedin", "x")).all()
     rate = (df["engagements"] / df["exposures"]).astype(float).groupby(df["channel"]).mean()
     assert rate["linkedin"] > rate["facebook"] and rate["linkedin"] > rate["x"]
     assert not df["impossible"].any() and sum(q.rows_read.values()) == len(df)

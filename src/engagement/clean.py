@@ -27,7 +27,7 @@ import pandas as pd
 
 from engagement import schema
 from engagement.schema import QualityLog
-from engagement.sources import attendance, mapping, moodle, oulad, social
+from engagement.sources import attendance, email, mapping, moodle, oulad, social
 
 PSEUDONYM_PREFIX = "L-"
 PSEUDONYM_PATTERN = r"\bL-[0-9a-f]{10}\b"
@@ -37,11 +37,12 @@ TEST_ACCOUNT_PATTERN = r"(?i)\btest\b|^test[._-]|[._-]test@"
 """Enrolments whose full name or e-mail matches this are test accounts, removed with their
 events (counted). Override with ``prepare(..., test_account_pattern=...)``."""
 
-SOURCES = ("moodle", "demo", "oulad")
+SOURCES = ("moodle", "demo", "oulad", "social")
 """What `prepare` reads: ``moodle`` is a provider's exports in the standard layout (the time
 zone must be given); ``demo`` is the same layout written by `engagement demo`, whose
 MANIFEST.json records the time zones; ``oulad`` is the Open University Learning Analytics
-Dataset's published folder (daily click totals: no sessions)."""
+Dataset's published folder (daily click totals: no sessions); ``social`` is a folder of
+social-media post exports alone (an outreach table, no learners)."""
 
 
 def repository_root() -> Path:
@@ -179,7 +180,7 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
         The folder (see data/raw/README.md). Only ``moodle_logs/`` is required.
     timezone : str or dict
         IANA zone of the local times in the exports, or a dict per export kind
-        (``moodle_logs``, ``enrolments``, ``courses``, ``outcomes``, ``zoom``, ``signin``;
+        (``moodle_logs``, ``enrolments``, ``courses``, ``outcomes``, ``zoom``, ``signin``, ``email``;
         kinds not named fall back to ``default``).
     exclude_ids : tuple of str
         Moodle user ids to remove as staff (besides the rules of :mod:`moodle`).
@@ -281,8 +282,17 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
                                 quality=quality)
         tables["outcomes"] = outcomes
     tables["courses"] = _courses(raw_dir, events, zone, quality)
+    outreach = []
     if (raw_dir / "social").is_dir():
-        tables["outreach"] = social.read_social_folder(raw_dir / "social", quality=quality)
+        outreach.append(social.read_social_folder(raw_dir / "social", quality=quality))
+    # person-level e-mail split tests, aggregated per variant by the loader
+    outreach += [email.read_email_test(p, timezone=zone("email"), quality=quality)
+                 for p in sorted((raw_dir / "email").glob("*.csv"))]
+    if outreach:
+        df = pd.concat(outreach, ignore_index=True)
+        if "impossible" in df:  # e-mail rows cannot be impossible (counts <= recipients)
+            df["impossible"] = df["impossible"].eq(True)
+        tables["outreach"] = df
     return tables
 
 
@@ -368,8 +378,8 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
         raise ValueError(f"dataset name {name!r}: use letters, digits, '.', '_' or '-'")
     if source == "demo":
         zones = _manifest_timezones(raw_dir)
-    elif source == "oulad":
-        zones = None
+    elif source in ("oulad", "social"):
+        zones = None  # OULAD has day offsets; social exports carry their UTC offsets
     elif timezone is None:
         raise ValueError("a Moodle log has no time zone: give the site's zone, "
                          "e.g. --timezone Europe/London")
@@ -378,6 +388,8 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
     quality = QualityLog()
     if source == "oulad":
         tables = oulad_tables(raw_dir, quality=quality)
+    elif source == "social":
+        tables = {"outreach": social.read_social_folder(raw_dir, quality=quality)}
     else:
         tables = load_exports(raw_dir, timezone=zones, exclude_ids=exclude_ids,
                               admin_ids=admin_ids, quality=quality)
@@ -386,8 +398,9 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
         if table in tables:
             columns = ("learner_id", "target_learner_id") if table == "events" else ("learner_id",)
             tables[table] = pseudonymise(tables[table], columns=columns, key=key)
-    tables["events"] = tables["events"][[*schema.COLUMNS["events"], *(
-        ["activity_type"] if "activity_type" in tables["events"] else [])]]
+    if "events" in tables:
+        tables["events"] = tables["events"][[*schema.COLUMNS["events"], *(
+            ["activity_type"] if "activity_type" in tables["events"] else [])]]
     root = Path(processed_root) if processed_root else repository_root() / "data" / "processed"
     info = {"dataset": name, "source": source, "raw_dir": raw_dir.name,
             "time_resolution": oulad.TIME_RESOLUTION if source == "oulad" else "event",

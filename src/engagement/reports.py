@@ -701,7 +701,8 @@ def show(table: pd.DataFrame, *, audience: str, min_size: int = 5, **kwargs) -> 
         shown = shown.for_display()
     shares = [c for c in shown.columns if re.search(r"(share|rate|survival)", str(c))]
     if shares:  # the interval of a share is a share too
-        shares += [c for c in ("ci_low", "ci_high") if c in shown.columns]
+        shares += [c for c in ("ci_low", "ci_high", "naive_ci_low", "naive_ci_high",
+                               "cri_low", "cri_high", "posterior_mean") if c in shown.columns]
     days = [c for c in shown.columns if pd.api.types.is_datetime64_any_dtype(shown[c])]
     numbers = [c for c in shown.columns if c not in shares + days
                and pd.api.types.is_numeric_dtype(shown[c])

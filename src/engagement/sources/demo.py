@@ -71,12 +71,25 @@ Outcomes. Learners still not dormant at the end complete: the first course is un
 ``Distinction`` >= {DISTINCTION_FROM}, ``Passed`` >= {PASS_FROM}, else ``Failed``. The others
 are ``Withdrawn`` or ``In progress``.
 
-Outreach. A randomised split test: each of {N_CAMPAIGN_POSTS} campaign posts is assigned a
-channel (LinkedIn, Facebook, X) at random; its engagement rate is drawn from a beta
-distribution around the channel mean (concentration {RATE_CONCENTRATION}: between-post
-variation), impressions are log-normal (median {IMPRESSIONS_MEDIAN}), engagements ~
-Binomial(impressions, rate). {N_OTHER_POSTS} further posts per platform are outside the test
-(blank Labels). Campaign posts carry ``Labels`` = ``<campaign> | variant: <channel>``.
+Outreach. A randomised split test with a paired design: each of {N_CAMPAIGN_MESSAGES}
+campaign messages is posted on EVERY channel (LinkedIn, Facebook, X), the same content text
+on the three platforms, on the same day ({N_CAMPAIGN_POSTS} posts). A post's mean engagement
+rate is the channel's rate times ``exp(m_j - {SD_MESSAGE}**2 / 2)``, with a message effect
+m_j ~ N(0, {SD_MESSAGE}) shared by the message's three posts (between-message variation; the
+correction keeps the channel's mean rate over messages); its rate is drawn from a beta
+distribution around that mean (concentration {RATE_CONCENTRATION}: between-post noise),
+impressions are log-normal (median {IMPRESSIONS_MEDIAN}), engagements ~ Binomial(impressions,
+rate). {N_OTHER_POSTS} further posts per platform are outside the test (blank Labels). Campaign
+posts carry ``Labels`` = ``<campaign> | variant: <channel> | message: <key>`` (key ``M01``,
+``M02``, ...), so an analysis can pair the posts of a message.
+
+E-mail invitation test. {N_EMAIL_RECIPIENTS} people (not the enrolled learners) are sent an
+invitation e-mail, randomised to variants {EMAIL_VARIANTS} in equal numbers (complete
+randomisation: shuffled equal-sized arms), sent on weekdays in the four weeks before the
+start, 09:00-17:00 Europe/London. A recipient opens with probability {EMAIL_OPEN_RATE},
+clicks given opened with probability {EMAIL_CLICK_GIVEN_OPEN}, and signs up given clicked with
+probability {EMAIL_SIGNUP_GIVEN_CLICK} (opens and clicks the same for every variant). The
+sign-ups are not linked to the enrolled learners (acquisition channels are drawn as above).
 
 Planted effects (at ``effects=1``; ``effects`` multiplies each on the log scale, so
 ``effects=0`` makes every one of them exactly null):
@@ -89,7 +102,11 @@ Planted effects (at ``effects=1``; ``effects`` multiplies each on the log scale,
 - each unit of the share of colleagues (same organisation, same course) active the previous
   week adds gamma = {COLLEAGUE_LOG_ODDS} to the log-odds of being active;
 - LinkedIn's mean engagement rate is {LINKEDIN_RATE_RATIO} times Facebook's and X's (both
-  {BASE_ENGAGEMENT_RATE}).
+  {BASE_ENGAGEMENT_RATE}), for every message (the within-message ratio);
+- e-mail variant {EMAIL_LIFT_VARIANT} multiplies the probability of signing up given a click
+  by {EMAIL_SIGNUP_RATIO} (capped at 1), so its sign-up rate per recipient is
+  {EMAIL_SIGNUP_RATIO} times that of the other variants (``email_signup_rate_ratio`` in
+  :func:`truth`).
 
 What the files contain (time zones in ``MANIFEST.json``): Moodle logs in Europe/London local
 time with no zone, newest first, one in cp1252, one in UTF-8 with BOM, the rest UTF-8,
@@ -98,7 +115,8 @@ malformed lines are extra copies: the true events are all there once); the Zoom 
 America/New_York with rejoins, personal or missing e-mails, name variants, the teacher
 (host) and guests matching no learner (Poisson, mean {UNMATCHED_SHARE:.0%} of the
 attendees); sign-in sheets with mostly blank e-mails, name and organisation variants and
-visitors (same rate); social exports with the columns of the real tool, thousands
+visitors (same rate); the e-mail test in Europe/London local time with no zone, one row per
+recipient (``email/invitation_test.csv``); social exports with the columns of the real tool, thousands
 separators, EST/EDT offsets and the tool's "00:MM PM" for the hour after noon.
 """
 
@@ -149,7 +167,14 @@ TEACHER_REPLY_PROB = 0.3
 PASS_FROM = 50
 SCORE_BASE, SCORE_PER_WEEK, SCORE_LEARNER, SCORE_SD = 40, 3, 6, 8
 DISTINCTION_FROM = 80
-N_CAMPAIGN_POSTS = 90
+N_CAMPAIGN_MESSAGES = 30
+N_CAMPAIGN_POSTS = 3 * N_CAMPAIGN_MESSAGES  # every message on each of the three platforms
+SD_MESSAGE = 0.3
+N_EMAIL_RECIPIENTS = 3000
+EMAIL_VARIANTS = ("A", "B", "C")
+EMAIL_OPEN_RATE = 0.45
+EMAIL_CLICK_GIVEN_OPEN = 0.25
+EMAIL_SIGNUP_GIVEN_CLICK = 0.3
 N_OTHER_POSTS = 8
 RATE_CONCENTRATION = 60.0
 IMPRESSIONS_MEDIAN = 850
@@ -162,6 +187,8 @@ PEER_REPLY_HAZARD_RATIO = 0.6
 COLLEAGUE_LOG_ODDS = 1.0
 LINKEDIN_RATE_RATIO = 1.6
 BASE_ENGAGEMENT_RATE = 0.03
+EMAIL_SIGNUP_RATIO = 1.6
+EMAIL_LIFT_VARIANT = "B"
 
 DOW = {"webinar": 2, "tutorial": 3, "face_to_face": 5}  # Wednesday, Thursday, Saturday
 SESSION_TIME = {"webinar": (18, 30), "tutorial": (12, 30), "face_to_face": (10, 0)}
@@ -180,6 +207,7 @@ FORUM_COLUMNS = ["id", "discussion", "parent", "userid", "userfullname", "create
                  "message"]
 ZOOM_COLUMNS = ["Meeting ID", "Topic", "Name (Original Name)", "User Email", "Join Time",
                 "Leave Time", "Duration (Minutes)", "Guest"]
+EMAIL_COLUMNS = ["recipient_email", "variant", "sent_at", "opened", "clicked", "signed_up"]
 SIGNIN_COLUMNS = ["Date", "Start", "Course", "Format", "Full name", "Email", "Organisation"]
 SOCIAL_COLUMNS = {
     "linkedin": ["Date", "Content", "Created by", "Labels", "Impressions", "Reach", "Clicks",
@@ -255,6 +283,10 @@ class Community:
     (write_demo adds staff, test accounts and mess); ``weekly`` one row per enrolment and course week with the latent
     state (z, started, dormant, attend_eligible, attended, colleague_share, p_active,
     p_active_without_attendance, u_active, active, hazard, peer_reply_week_one).
+    ``outreach`` has extra columns campaign, message (the campaign message key, ``M01``...;
+    null outside the test), labels, true_rate and true_mean_rate; ``email_test`` one row per
+    recipient of the e-mail invitation test (recipient_email, variant, sent_local, sent_at,
+    opened, clicked, signed_up).
     """
 
     params: dict
@@ -270,6 +302,7 @@ class Community:
     weekly: pd.DataFrame
     staff: pd.DataFrame = field(default_factory=pd.DataFrame)
     log: pd.DataFrame = field(default_factory=pd.DataFrame)
+    email_test: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _check_params(n_learners, n_organisations, n_courses, weeks, start):
@@ -456,7 +489,9 @@ def truth(*, seed: int = 2026, n_learners: int = 20000, effects: float = 1.0,
     attendance_lift, naive_attendance_difference, attended_learner_weeks,
     peer_reply_hazard_ratio, colleague_activity_effect, engagement_rate_linkedin,
     engagement_rate_facebook, engagement_rate_x, linkedin_vs_other_rate_ratio,
-    never_start_share.
+    linkedin_within_message_rate_ratio, engagement_rate_<channel>_within_message,
+    email_open_rate, email_click_rate, email_signup_rate_<A|B|C>, email_signup_rate_ratio,
+    email_signup_lift, never_start_share.
     """
     _check_params(n_learners, n_organisations, n_courses, weeks, start)
     rng = np.random.default_rng([seed, 7])
@@ -465,6 +500,9 @@ def truth(*, seed: int = 2026, n_learners: int = 20000, effects: float = 1.0,
     lift, naive, n_att = _attendance_estimands(sim)
     rates = _channel_rates(effects)
     other = (rates["facebook"] + rates["x"]) / 2
+    click = EMAIL_OPEN_RATE * EMAIL_CLICK_GIVEN_OPEN
+    email = {v: click * p for v, p in _email_signup_given_click(effects).items()}
+    email_other = float(np.mean([email[v] for v in EMAIL_VARIANTS if v != EMAIL_LIFT_VARIANT]))
     rows = [
         ("attendance_lift", lift,
          "Among learner-weeks with an attended webinar/tutorial/face-to-face session, "
@@ -487,6 +525,25 @@ def truth(*, seed: int = 2026, n_learners: int = 20000, effects: float = 1.0,
           for c in ("linkedin", "facebook", "x")],
         ("linkedin_vs_other_rate_ratio", rates["linkedin"] / other,
          "LinkedIn's expected engagement rate divided by the mean of Facebook's and X's."),
+        ("linkedin_within_message_rate_ratio", rates["linkedin"] / other,
+         "For the same campaign message, LinkedIn's expected engagement rate divided by "
+         "Facebook's (= X's): the estimand of a paired (by message) analysis."),
+        *[(f"engagement_rate_{c}_within_message", rates[c] * np.exp(-SD_MESSAGE ** 2 / 2),
+           f"Expected engagement rate of a split-test post on {c} for a typical message "
+           "(message effect 0).") for c in ("linkedin", "facebook", "x")],
+        ("email_open_rate", EMAIL_OPEN_RATE,
+         "Probability that a recipient of the invitation e-mail opens it (every variant)."),
+        ("email_click_rate", EMAIL_OPEN_RATE * EMAIL_CLICK_GIVEN_OPEN,
+         "Probability that a recipient clicks the invitation's link (every variant)."),
+        *[(f"email_signup_rate_{v}", email[v],
+           f"Probability that a recipient of e-mail variant {v} signs up.")
+          for v in EMAIL_VARIANTS],
+        ("email_signup_rate_ratio", email[EMAIL_LIFT_VARIANT] / email_other,
+         f"Sign-up rate of e-mail variant {EMAIL_LIFT_VARIANT} divided by that of the other "
+         "variants (1 when effects=0)."),
+        ("email_signup_lift", email[EMAIL_LIFT_VARIANT] - email_other,
+         f"Sign-up rate of e-mail variant {EMAIL_LIFT_VARIANT} minus that of the other "
+         "variants (risk difference per recipient)."),
         ("never_start_share", float(pop["never"].mean()),
          "Share of enrolments with no activity at all."),
     ]
@@ -708,13 +765,14 @@ def simulate(*, seed: int = 2026, n_learners: int = 800, n_organisations: int = 
     events = events.sort_values(["timestamp", "learner_id"], kind="stable").reset_index(drop=True)
 
     outreach = _outreach(np.random.default_rng([seed, 3]), day0, effects)
+    email_test = _email_test(np.random.default_rng([seed, 4]), day0, effects)
     staff = pd.DataFrame({"user_id": list(teacher_id) + [2, 0, -1],
                           "role": ["teacher"] * n_courses + ["admin", "guest", "system"],
                           "full_name": teacher_name + ["Admin User", "Guest user", "System"]})
     return Community(params=params, courses=courses, organisations=organisations,
                      learners=learners, events=events, outcomes=outcomes, outreach=outreach,
                      sessions=sessions, attendance=attendance, forum_posts=posts,
-                     weekly=weekly, staff=staff, log=raw)
+                     weekly=weekly, staff=staff, log=raw, email_test=email_test)
 
 
 @dataclass
@@ -1083,18 +1141,28 @@ def _outcomes(rng, ctx, learners, raw, sim, weeks, n_courses):
 
 
 def _outreach(rng, day0, effects):
-    """The split test (and a few posts outside it), one row per post with its counts."""
+    """The paired split test (and a few posts outside it), one row per post with its counts."""
     rates = _channel_rates(effects)
     chans = ["linkedin", "facebook", "x"]
-    channel = list(rng.choice(chans, N_CAMPAIGN_POSTS)) + [c for c in chans for _ in range(N_OTHER_POSTS)]
+    k = N_CAMPAIGN_MESSAGES
+    # message j is posted on every channel: rows j, k + j, 2k + j
+    channel = [c for c in chans for _ in range(k)] + [c for c in chans for _ in range(N_OTHER_POSTS)]
+    message = [f"M{j + 1:02d}" for _ in chans for j in range(k)] + [None] * (3 * N_OTHER_POSTS)
     m = len(channel)
     campaign = np.arange(m) < N_CAMPAIGN_POSTS
-    span_days = rng.uniform(-42, 84, m)
-    local = (day0 + pd.to_timedelta(np.floor(span_days), unit="D")
+    msg_day = np.floor(rng.uniform(-42, 84, k))
+    other_day = np.floor(rng.uniform(-42, 84, m - N_CAMPAIGN_POSTS))
+    day = np.concatenate([np.tile(msg_day, 3), other_day])  # a message's posts share a day
+    local = (day0 + pd.to_timedelta(day, unit="D")
              + pd.to_timedelta(rng.integers(8 * 60, 19 * 60, m), unit="min"))
     published = pd.DatetimeIndex(local).tz_localize(TZ_SOCIAL, nonexistent="shift_forward",
                                                     ambiguous=np.ones(m, bool))
-    mean = np.array([rates[c] for c in channel])
+    # the message effect is shared by a message's posts; mean-corrected so that the
+    # channel's rate is the mean over messages
+    msg_eff = rng.normal(0.0, SD_MESSAGE, k)
+    mult = np.concatenate([np.tile(np.exp(msg_eff - SD_MESSAGE ** 2 / 2), 3),
+                           np.ones(m - N_CAMPAIGN_POSTS)])
+    mean = np.array([rates[c] for c in channel]) * mult
     rate = rng.beta(mean * RATE_CONCENTRATION, (1 - mean) * RATE_CONCENTRATION)
     impressions = np.maximum(20, np.round(rng.lognormal(np.log(IMPRESSIONS_MEDIAN), 0.6, m))).astype(int)
     engagements = rng.binomial(impressions, rate)
@@ -1107,12 +1175,53 @@ def _outreach(rng, day0, effects):
         "exposures": impressions, "engagements": engagements,
         "clicks": pd.array(np.where(np.array(channel) == "x", -1, clicks), dtype="Int64"),
         "signups": pd.array([pd.NA] * m, dtype="Int64"),
-        "campaign": np.where(campaign, CAMPAIGN, None), "true_rate": rate,
+        "campaign": np.where(campaign, CAMPAIGN, None),
+        "message": pd.Series(message, dtype=object), "true_rate": rate, "true_mean_rate": mean,
         "published_local": published,
     })
     df["clicks"] = df["clicks"].mask(df["clicks"] < 0)
-    df["labels"] = [f"{CAMPAIGN} | variant: {c}" if k else "" for c, k in zip(channel, campaign)]
+    df["labels"] = [f"{CAMPAIGN} | variant: {c} | message: {g}" if t else ""
+                    for c, g, t in zip(channel, message, campaign)]
     return df.sort_values("published_at", kind="stable").reset_index(drop=True)
+
+
+def _email_signup_given_click(effects: float) -> dict[str, float]:
+    lifted = min(1.0, EMAIL_SIGNUP_GIVEN_CLICK * EMAIL_SIGNUP_RATIO ** effects)
+    return {v: lifted if v == EMAIL_LIFT_VARIANT else EMAIL_SIGNUP_GIVEN_CLICK
+            for v in EMAIL_VARIANTS}
+
+
+def _email_test(rng, day0, effects, n=N_EMAIL_RECIPIENTS):
+    """The randomised e-mail invitation test, one row per recipient (local send times)."""
+    # complete randomisation into equal arms
+    variant = rng.permutation(np.resize(np.array(EMAIL_VARIANTS), n))
+    first, last = _names(rng, n)
+    emails, seen = [], {}
+    for f, l, dom in zip(first, last, rng.choice(["mail.example", "post.example", "web.example"], n)):
+        local = _email_local(f, l)
+        seen[local, dom] = seen.get((local, dom), 0) + 1
+        k = seen[local, dom]
+        emails.append(f"{local}{k if k > 1 else ''}@{dom}")
+    weekdays = [d for d in range(-28, 0) if (day0 + pd.Timedelta(days=d)).dayofweek < 5]
+    sent = (day0 + pd.to_timedelta(rng.choice(weekdays, n), unit="D")
+            + pd.to_timedelta(rng.integers(9 * 60, 17 * 60, n), unit="min"))
+    sent = pd.Series(sent).sort_values(kind="stable").to_numpy()  # the mailer sends in order
+    p_signup = np.array([_email_signup_given_click(effects)[v] for v in variant])
+    opened = rng.random(n) < EMAIL_OPEN_RATE
+    clicked = opened & (rng.random(n) < EMAIL_CLICK_GIVEN_OPEN)
+    signed = clicked & (rng.random(n) < p_signup)
+    return pd.DataFrame({"recipient_email": emails, "variant": variant, "sent_local": sent,
+                         "sent_at": _local_to_utc(sent).to_numpy(),
+                         "opened": opened.astype(int), "clicked": clicked.astype(int),
+                         "signed_up": signed.astype(int)})
+
+
+def _email_file(c):
+    e = c.email_test
+    rows = [[m, v, t.strftime("%Y-%m-%d %H:%M"), o, k, s] for m, v, t, o, k, s in zip(
+        e["recipient_email"], e["variant"], pd.to_datetime(e["sent_local"]), e["opened"],
+        e["clicked"], e["signed_up"])]
+    return (_csv_bytes(EMAIL_COLUMNS, rows), "utf-8", TZ_LOCAL, len(rows))
 
 
 # ---------------------------------------------------------------- write_demo: raw files
@@ -1121,6 +1230,8 @@ FILE_TIMEZONES = {
     "enrolments.csv": TZ_LOCAL, "outcomes.csv": TZ_LOCAL,
     "attendance/zoom_webinars.csv": TZ_ZOOM, "attendance/signin_tutorials.csv": TZ_LOCAL,
     "social": f"{TZ_SOCIAL} (offset written in each date)",
+    # a folder key like "social": clean.load_exports reads it as the "email" kind
+    "email": TZ_LOCAL,
 }
 TEST_ACCOUNT_IDS = (31, 32, 33)
 
@@ -1133,8 +1244,8 @@ def write_demo(out_dir: str | os.PathLike, *, seed: int = 2026, n_learners: int 
     The layout is the one ``engagement prepare`` reads (``data/raw/README.md``): 
     ``moodle_logs/<COURSE>.csv``, ``forum_posts/<COURSE>.csv``, ``courses.csv``,
     ``enrolments.csv``, ``outcomes.csv``, ``attendance/zoom_webinars.csv``,
-    ``attendance/signin_tutorials.csv``, ``social/{linkedin,facebook,twitter}.csv`` and
-    ``MANIFEST.json``. The same seed and parameters give byte-identical files. The folder is
+    ``attendance/signin_tutorials.csv``, ``social/{linkedin,facebook,twitter}.csv``,
+    ``email/invitation_test.csv`` and ``MANIFEST.json``. The same seed and parameters give byte-identical files. The folder is
     written as a temporary sibling and renamed at the end, so an interrupted run leaves
     nothing half-made.
 
@@ -1223,6 +1334,7 @@ def render(community: Community) -> dict[str, tuple[bytes, str, str, int]]:
     files["attendance/signin_tutorials.csv"] = _signin_file(rng, c)
     for platform in ("linkedin", "facebook", "twitter"):
         files[f"social/{platform}.csv"] = _social_file(np.random.default_rng([c.params["seed"], 11]), c, platform)
+    files["email/invitation_test.csv"] = _email_file(c)
     return files
 
 
@@ -1515,6 +1627,20 @@ def _social_date(ts) -> str:
     return s[:11] + "00" + s[13:] if ts.hour == 12 else s
 
 
+MESSAGE_TEMPLATES = (
+    "Free online course for community organisations: \u201c{title}\u201d. Starts {start:%d %B}, "
+    "learn at your own pace, with webinars and tutorials. Sign up: {link}",
+    "New this spring: \u201c{title}\u201d, a free course for charity and community staff. "
+    "Weekly webinars, friendly tutors. Places are limited: {link}",
+    "Want to grow your team's skills? \u201c{title}\u201d is free for partner organisations "
+    "and starts on {start:%d %B}. Find out more: {link}",
+    "\u201c{title}\u201d: learn online, meet colleagues at tutorials, earn a certificate. "
+    "Free for community organisations. {link}",
+    "Our learners say the course changed how they work. Join \u201c{title}\u201d from "
+    "{start:%d %B}, free: {link}",
+)
+
+
 def _social_file(rng, c, platform):
     chan = {"linkedin": "linkedin", "facebook": "facebook", "twitter": "x"}[platform]
     o = c.outreach[c.outreach["channel"] == chan]
@@ -1524,10 +1650,15 @@ def _social_file(rng, c, platform):
         title = course_titles[int(rng.integers(len(course_titles)))]
         short = {"linkedin": "https://lnkd.in/", "facebook": "https://learnwell.example/go/",
                  "twitter": "https://t.co/"}[platform] + "".join(rng.choice(list("abcdefghkmnpqrstuvwxyz0123456789"), 8))
-        content = (f"Free online course for community organisations: \u201c{title}\u201d. "
-                   f"Starts {pd.Timestamp(c.params['start']):%d %B}, learn at your own pace, "
-                   f"with webinars and tutorials. Sign up: {short}") if r.campaign else \
-            f"News from our learning community: this week's tips, stories and events. {short}"
+        if r.campaign:
+            # the same text on every platform: drawn from the message key, not the rng
+            j = int(r.message[1:]) - 1
+            title = course_titles[j % len(course_titles)]
+            content = MESSAGE_TEMPLATES[j % len(MESSAGE_TEMPLATES)].format(
+                title=title, start=pd.Timestamp(c.params["start"]),
+                link=f"https://{PROVIDER[1]}/spring/{r.message.lower()}")
+        else:
+            content = f"News from our learning community: this week's tips, stories and events. {short}"
         by = str(rng.choice(["", "", "", "Jamie Logan", "Priya Shah"]))
         imp, eng = int(r.exposures), int(r.engagements)
         date = _social_date(r.published_local)

@@ -3,8 +3,8 @@
 The exports come from a social-media management tool that writes one CSV per platform, each
 with its own columns. What they share: ``Date`` (``01/02/2024 02:28 PM EST -0500``, local
 time with its explicit UTC offset), ``Content`` (the post text, possibly spanning lines),
-``Labels`` (free text; the demo writes ``<campaign> | variant: <channel>`` on split-test
-posts), counts with thousands separators (``1,234``; Facebook writes ``12.0``), and ``Url``.
+``Labels`` (free text; the demo writes ``<campaign> | variant: <channel> | message: <key>``
+on split-test posts, the message key pairing the posts of one message across platforms), counts with thousands separators (``1,234``; Facebook writes ``12.0``), and ``Url``.
 
 Quirks handled, each counted in the quality log:
 
@@ -47,7 +47,7 @@ from engagement.sources.text import DUPLICATE_RULE, drop_exact_duplicates
 PLATFORMS = ("linkedin", "facebook", "x")
 """Platforms read, named as the contract's outreach channels."""
 
-EXTRA_COLUMNS = ["campaign", "content", "reach", "impossible"]
+EXTRA_COLUMNS = ["campaign", "message", "content", "reach", "impossible"]
 """Columns returned besides the contract's outreach columns."""
 
 OUTREACH_COLUMNS = COLUMNS["outreach"] + EXTRA_COLUMNS
@@ -78,7 +78,9 @@ _DATE = re.compile(
     r"(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])(?:\s+(?P<abbr>[A-Za-z]{1,6}))?"
     r"\s+(?P<sign>[+-])(?P<oh>\d{2}):?(?P<om>\d{2})")
 _NUMBER = re.compile(r"(?P<sign>[+-]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d*))?")
-_VARIANT = re.compile(r"(?:^|\|)\s*variant\s*:\s*(?P<variant>.*)$", re.IGNORECASE)
+# "key: value" parts of Labels, separated by "|"; the campaign is the text before the first
+_LABEL_PART = re.compile(r"(?:^|\|)\s*(?P<key>variant|message)\s*:\s*(?P<value>[^|]*)",
+                         re.IGNORECASE)
 
 RULE_HOUR_PM = "date written 00:MM PM, read as 12:MM PM"
 RULE_HOUR_AM = "date written 00:MM AM, read as 12:MM AM (just after midnight)"
@@ -134,7 +136,8 @@ def read_social_export(path: str | os.PathLike, *, platform: str | None = None,
     ``urn:li:...``; else ``h`` + a hash of date and content), published_at (UTC),
     variant (from ``Labels`` ``variant: X``; else null), exposures, engagements, clicks,
     signups (always null), campaign (``Labels`` before `` | variant:``; null when blank),
-    content (the post text), reach (null for X), impossible (bool: engagements or clicks
+    message (from ``Labels`` ``message: M07``, the key pairing one message's posts across
+    platforms; else null), content (the post text), reach (null for X), impossible (bool: engagements or clicks
     above exposures). Counts are nullable Int64.
 
     Raises
@@ -173,7 +176,8 @@ def read_social_export(path: str | os.PathLike, *, platform: str | None = None,
             quality.count(source, f"empty {name}: {target} missing", blanks, action="flagged",
                           detail=f"{path.name}: blank cells left missing, not read as 0")
 
-    campaign, variant = zip(*(_labels(v) for v in labels)) if rows else ((), ())
+    campaign, variant, message = (zip(*(_labels(v) for v in labels)) if rows
+                                  else ((), (), ()))
     post_id = [_post_id(u, d, c) for u, d, c in zip(urls, dates, contents)]
     none = pd.array([pd.NA] * len(rows), dtype="Int64")
     df = pd.DataFrame({
@@ -186,6 +190,7 @@ def read_social_export(path: str | os.PathLike, *, platform: str | None = None,
         "clicks": counts.get("clicks", none),
         "signups": none,
         "campaign": pd.Series(campaign, dtype=object),
+        "message": pd.Series(message, dtype=object),
         "content": pd.Series([c if c else None for c in contents], dtype=object),
         "reach": counts.get("reach", none),
     })
@@ -327,15 +332,16 @@ def _parse_count(value: str, path, line: int, column: str) -> int | None:
     return number
 
 
-def _labels(value: str) -> tuple[str | None, str | None]:
-    """(campaign, variant) from a Labels cell like ``Spring 2026 recruitment | variant: x``."""
+def _labels(value: str) -> tuple[str | None, str | None, str | None]:
+    """(campaign, variant, message) from Labels like ``Spring 2026 | variant: x | message: M07``.
+
+    The parts after the campaign may come in any order; a missing one is None.
+    """
     text = str(value).strip()
-    m = _VARIANT.search(text)
-    if m is None:
-        return (text or None), None
-    campaign = text[:m.start()].strip().rstrip("|").strip()
-    variant = m["variant"].strip()
-    return (campaign or None), (variant or None)
+    parts = {m["key"].casefold(): m["value"].strip() or None for m in _LABEL_PART.finditer(text)}
+    first = _LABEL_PART.search(text)
+    campaign = text if first is None else text[:first.start()].strip().rstrip("|").strip()
+    return (campaign or None), parts.get("variant"), parts.get("message")
 
 
 def _post_id(url: str, date: str, content: str) -> str:
