@@ -327,3 +327,21 @@ def test_describe_pairwise_randomised_and_observational():
                               "percentage points (95% CI 6.7 to 33.3;")
     with pytest.raises(ValueError, match="design"):
         ch.describe_pairwise(ch.pairwise_tests(counts).drop(columns="design"))
+
+
+def test_arms_differ_equals_scipy_chi2_contingency():
+    import numpy as np
+    import pandas as pd
+    from scipy.stats import chi2_contingency
+
+    from engagement import channels
+
+    counts = pd.DataFrame({"arm": ["A", "B", "C"], "n": [1000, 1000, 980],
+                           "successes": [32, 53, 37]})
+    ours = channels.arms_differ(counts).iloc[0]
+    table = np.column_stack([counts["successes"], counts["n"] - counts["successes"]])
+    chi2, p, dof, _ = chi2_contingency(table, correction=False)
+    assert ours["chi_square"] == pytest.approx(chi2, rel=1e-12)
+    assert ours["p_value"] == pytest.approx(p, rel=1e-10) and ours["df"] == dof == 2
+    with pytest.raises(ValueError, match="at least two arms"):
+        channels.arms_differ(counts.head(1))

@@ -292,6 +292,28 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
 
 # --------------------------------------------------------------------------- Bayesian
 
+def arms_differ(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
+                successes: str = "successes", randomised: bool = True) -> pd.DataFrame:
+    """One test of whether any arm's rate differs: Pearson's chi-square on the arms x
+    (success, failure) table, before looking at pairs.
+
+    Returns
+    -------
+    DataFrame, one row: arms, total, chi_square, df, p_value, design.
+    """
+    labels, nn, xx = _counts(counts, arm, n, successes, "arms_differ")
+    if len(labels) < 2:
+        raise ValueError("arms_differ: needs at least two arms")
+    observed = np.column_stack([xx, nn - xx]).astype(float)
+    expected = np.outer(nn, observed.sum(axis=0)) / nn.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chi_square = float(np.nansum((observed - expected) ** 2 / expected))
+    df = len(labels) - 1
+    return pd.DataFrame([{"arms": len(labels), "total": int(nn.sum()), "chi_square": chi_square,
+                          "df": df, "p_value": float(stats.chi2.sf(chi_square, df)),
+                          "design": _design(randomised)}])
+
+
 def bayesian_arms(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
                   successes: str = "successes", prior: tuple[float, float] = (1, 1),
                   draws: int = 100_000, seed: int = 0, randomised: bool = True) -> pd.DataFrame:
