@@ -160,12 +160,8 @@ def _manifest_timezones(raw_dir: Path) -> dict[str, str]:
     if not manifest.exists():
         raise FileNotFoundError(f"{manifest} not found: is {raw_dir} a folder written by "
                                 "`engagement demo`? For your own exports use source 'moodle'.")
-    zones = {}
-    for path, tz in json.loads(manifest.read_text())["timezones"].items():
-        # 'attendance/zoom_webinars.csv' -> 'zoom', 'enrolments.csv' -> 'enrolments'
-        kind = Path(path).stem.split("_")[0] if "/" in path else Path(path).stem
-        zones[kind] = tz
-    return zones
+    # keyed by export kind, as load_exports asks for them
+    return json.loads(manifest.read_text())["timezones"]
 
 
 def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],

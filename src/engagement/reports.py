@@ -450,11 +450,16 @@ def to_html(nb, *, audience: str, title: str) -> str:
     return body
 
 
-def _dataset_raw_files(parameters: dict) -> list[dict]:
+def _dataset_file(parameters: dict, name: str) -> Path | None:
+    """A file of the run's processed dataset (its ``dataset`` parameter), if there is one."""
     dataset = parameters.get("dataset")
-    if not isinstance(dataset, str):
+    return Path(dataset) / name if isinstance(dataset, str) else None
+
+
+def _dataset_raw_files(parameters: dict) -> list[dict]:
+    quality = _dataset_file(parameters, "quality.json")
+    if quality is None:
         return []
-    quality = Path(dataset) / "quality.json"
     with suppress(OSError, ValueError):
         raw = json.loads(quality.read_text(encoding="utf-8")).get("raw_files", [])
         return [r for r in raw if isinstance(r, dict)]
@@ -463,8 +468,7 @@ def _dataset_raw_files(parameters: dict) -> list[dict]:
 
 def _dataset_names(parameters: dict) -> tuple[str, ...]:
     """Organisation names in the run's dataset: a partner report must show none of them."""
-    dataset = parameters.get("dataset")
-    learners = Path(dataset) / "learners.parquet" if isinstance(dataset, str) else None
+    learners = _dataset_file(parameters, "learners.parquet")
     if learners is None or not learners.exists():
         return ()
     with suppress(OSError, ValueError, KeyError):
@@ -547,9 +551,10 @@ def _scan(result: RunResult, scan_terms) -> None:
 
 def _skip(run: Run) -> RunResult | None:
     """A skipped result for an optional run whose dataset is absent, else None."""
-    dataset = run.parameters.get("dataset")
-    if not run.optional or not isinstance(dataset, str) or (Path(dataset) / "quality.json").exists():
+    quality = _dataset_file(run.parameters, "quality.json")
+    if not run.optional or quality is None or quality.exists():
         return None
+    dataset = quality.parent
     return RunResult(name=run.name, notebook=run.notebook, parameters=run.parameters,
                      skipped=f"optional run skipped: its dataset {dataset} has not been "
                              "prepared (see the README)")

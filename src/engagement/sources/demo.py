@@ -1225,13 +1225,12 @@ def _email_file(c):
 
 
 # ---------------------------------------------------------------- write_demo: raw files
-FILE_TIMEZONES = {
-    "moodle_logs": TZ_LOCAL, "forum_posts": "UTC (Unix seconds)", "courses.csv": TZ_LOCAL,
-    "enrolments.csv": TZ_LOCAL, "outcomes.csv": TZ_LOCAL,
-    "attendance/zoom_webinars.csv": TZ_ZOOM, "attendance/signin_tutorials.csv": TZ_LOCAL,
-    "social": f"{TZ_SOCIAL} (offset written in each date)",
-    # a folder key like "social": clean.load_exports reads it as the "email" kind
-    "email": TZ_LOCAL,
+EXPORT_TIMEZONES = {
+    # keyed by the export kinds `engagement prepare` reads (clean.load_exports); the zone of
+    # each file is also in the manifest's file list
+    "moodle_logs": TZ_LOCAL, "forum_posts": "UTC (Unix seconds)", "courses": TZ_LOCAL,
+    "enrolments": TZ_LOCAL, "outcomes": TZ_LOCAL, "zoom": TZ_ZOOM, "signin": TZ_LOCAL,
+    "social": f"{TZ_SOCIAL} (offset written in each date)", "email": TZ_LOCAL,
 }
 TEST_ACCOUNT_IDS = (31, 32, 33)
 
@@ -1277,7 +1276,7 @@ def write_demo(out_dir: str | os.PathLike, *, seed: int = 2026, n_learners: int 
     files = render(community)
     manifest = {
         "generator": "engagement.sources.demo", "seed": seed,
-        "parameters": community.params, "timezones": FILE_TIMEZONES,
+        "parameters": community.params, "timezones": EXPORT_TIMEZONES,
         "files": [{"path": p, "md5": hashlib.md5(b).hexdigest(), "bytes": len(b), "rows": rows,
                    "encoding": enc, "timezone": tz}
                   for p, (b, enc, tz, rows) in sorted(files.items())],
