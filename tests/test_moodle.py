@@ -353,7 +353,9 @@ POSTS = [
 def test_forum_posts_replies_target_the_parent_author(tmp_path):
     q = QualityLog()
     ev = read_forum_posts(write_posts(tmp_path / "F1.csv", POSTS), quality=q)
-    assert ev["object_id"].tolist() == ["post:1", "post:2", "post:3", "post:4", "post:6"]
+    assert ev["object_id"].tolist() == ["discussion:1/post:1", "discussion:1/post:2",
+                                        "discussion:1/post:3", "discussion:2/post:4",
+                                        "discussion:3/post:6"]
     assert ev["learner_id"].tolist() == ["5", "7", "5", "8", "7"]
     assert ev["action"].tolist() == ["post", "reply", "reply", "reply", "reply"]
     assert ev["target_learner_id"].tolist() == [None, "5", "7", None, None]

@@ -255,16 +255,28 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
 
     attendance_dir = raw_dir / "attendance"
     if attendance_dir.is_dir():
+        def files(prefix: str, suffixes: tuple[str, ...]) -> list[Path]:
+            return sorted(p for p in attendance_dir.glob(f"{prefix}*")
+                          if p.is_file() and p.suffix.lower() in suffixes)
+
         sheets = [attendance.read_zoom_participants(p, timezone=zone("zoom"), quality=quality)
-                  for p in sorted(attendance_dir.glob("zoom*.csv"))]
+                  for p in files("zoom", (".csv", ".xlsx"))]
+        teams = files("teams", (".csv", ".txt", ".xlsx"))
+        if teams:
+            # Teams, like Zoom, reports in its user's zone: the zoom zone when none is given.
+            teams_zone = zones["teams"] if zones.get("teams") else zone("zoom")
+            sheets += [attendance.read_teams_attendance(p, timezone=teams_zone, quality=quality)
+                       for p in teams]
         sheets += [attendance.read_signin_sheet(p, timezone=zone("signin"), quality=quality)
-                   for p in sorted(attendance_dir.glob("signin*.csv"))]
+                   for p in files("signin", (".csv", ".xlsx"))]
         if sheets and people is None:
             quality.count("attendance", "no enrolment export to match names and e-mails against",
                           sum(len(s) for s in sheets))
         elif sheets:
+            # by_kind: a rate per kind of file (attendance_zoom, ...) after the overall one
             matched = attendance.match_attendance(pd.concat(sheets, ignore_index=True), people,
-                                                  source="attendance", quality=quality)
+                                                  source="attendance", quality=quality,
+                                                  by_kind=True)
             events = pd.concat([events, matched], ignore_index=True)
 
     tables["events"] = events.sort_values(["course", "timestamp", "learner_id"],

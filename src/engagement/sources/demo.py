@@ -1071,12 +1071,13 @@ def _describe_forum_actions(ctx, df):
         elif r.kind == "discussion_created":
             row = (f"Forum: {r.forum}", "Forum", "Discussion created",
                    f"{who} has created the discussion with id '{r.discussion}' in the forum with "
-                   f"course module id '{r.forum_cm}'.", "forum", "post", str(int(r.post)))
+                   f"course module id '{r.forum_cm}'.", "forum", "post",
+                   f"discussion:{r.discussion}/post:{int(r.post)}")
         else:
             row = (f"Forum: {r.forum}", "Forum", "Post created",
                    f"{who} has created the post with id '{int(r.post)}' in the discussion with id "
                    f"'{r.discussion}' in the forum with course module id '{r.forum_cm}'.",
-                   "forum", "reply", str(int(r.post)))
+                   "forum", "reply", f"discussion:{r.discussion}/post:{int(r.post)}")
         for key_, v in zip(out, row):
             out[key_].append(v)
     res = df.assign(**out)

@@ -564,7 +564,7 @@ def read_forum_posts(path: str | os.PathLike, *, timezone: str = "UTC",
         Contract ``events`` sorted by time (stable): ``learner_id`` (``userid`` as str),
         ``course``, ``timestamp`` (UTC, from ``created``), ``source`` (``forum``),
         ``action`` (``post`` when ``parent`` is 0, else ``reply``), ``object_id``
-        (``post:<id>``), ``target_learner_id`` (author of the parent post; null when the
+        (``discussion:<discussion id>/post:<id>``), ``target_learner_id`` (author of the parent post; null when the
         parent is not in the export or was written by a reserved id — both counted),
         ``count`` (1).
 
@@ -583,7 +583,7 @@ def read_forum_posts(path: str | os.PathLike, *, timezone: str = "UTC",
     course = path.stem if course is None else str(course)
 
     post_id = _integers(raw, "id", lines, path)
-    _integers(raw, "discussion", lines, path)
+    discussion = _integers(raw, "discussion", lines, path)
     parent = _integers(raw, "parent", lines, path)
     user = _integers(raw, "userid", lines, path).astype(str)
     created = _integers(raw, "created", lines, path,
@@ -621,7 +621,9 @@ def read_forum_posts(path: str | os.PathLike, *, timezone: str = "UTC",
         "timestamp": pd.to_datetime(created[keep], unit="s", utc=True).dt.as_unit("ns"),
         "source": "forum",
         "action": np.where(is_reply[keep], "reply", "post"),
-        "object_id": ("post:" + post_id[keep].astype(str)).astype(object),
+        # the thread travels with the post, so community analysis can find shared threads
+        "object_id": ("discussion:" + discussion[keep].astype(str) + "/post:"
+                      + post_id[keep].astype(str)).astype(object),
         "target_learner_id": target[keep].astype(object).where(target[keep].notna(), None),
         "count": pd.array(np.ones(int(keep.sum()), dtype=np.int64), dtype="Int64"),
     })
