@@ -11,6 +11,7 @@ DEMO := data/processed/demo
 SHARED_DATA ?= ../shared/data
 OULAD := data/processed/oulad
 SOCIAL := data/processed/social-exports
+FORUM := data/processed/forum-mooc-ed
 REPORT_DATA := $(DEMO)/quality.json
 ifneq ($(wildcard $(SHARED_DATA)/oulad/courses.csv),)
 REPORT_DATA += $(OULAD)/quality.json
@@ -18,10 +19,13 @@ endif
 ifneq ($(wildcard $(SHARED_DATA)/social-exports/*.csv),)
 REPORT_DATA += $(SOCIAL)/quality.json
 endif
+ifneq ($(wildcard $(SHARED_DATA)/forum-mooc-ed/*.csv),)
+REPORT_DATA += $(FORUM)/quality.json
+endif
 # pytest arguments, e.g. `make test PYTEST_ARGS="-k moodle"`
 PYTEST_ARGS ?=
 
-.PHONY: help setup reports oulad social lab test bench clean
+.PHONY: help setup reports oulad social forum lab test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +53,11 @@ $(SOCIAL)/quality.json: $(wildcard src/engagement/*.py src/engagement/sources/*.
 	$(BIN)/engagement prepare social $(SHARED_DATA)/social-exports --name social-exports
 
 social: $(SOCIAL)/quality.json ## prepare the real social-media exports from ../shared/data/social-exports
+
+$(FORUM)/quality.json: $(wildcard src/engagement/*.py src/engagement/sources/*.py) | $(BIN)/engagement
+	$(BIN)/engagement prepare reply_network $(SHARED_DATA)/forum-mooc-ed --name forum-mooc-ed
+
+forum: $(FORUM)/quality.json ## prepare the real forum reply network from ../shared/data/forum-mooc-ed
 
 reports: $(REPORT_DATA) ## build the demo data, run every notebook, write outputs/<batch>/index.html
 	$(BIN)/engagement report reports.yaml

@@ -211,3 +211,11 @@ def test_demo_lift_recovers_the_planted_effect_over_20_seeds(effects):
         assert target == 0
     else:
         assert truth["naive_attendance_difference"] > target + 0.1
+
+
+def test_attendance_summary_by_hand(hand_log):
+    events, *_ = hand_log
+    extra = pd.DataFrame([ev("c", "2026-01-22 12:30", "tutorial", "attend", "T1")])
+    got = blended.attendance_summary(pd.concat([events, extra])).set_index("format")
+    assert got.loc["webinar", ["sessions", "attendances", "learners"]].tolist() == [1, 3, 3]
+    assert got.loc["tutorial", "attendances_per_session"] == 1

@@ -440,3 +440,142 @@ def test_real_forum_network_matches_networkx(shared_data_dir):
     weekly = cm.weekly_networks(ev)
     assert weekly["ties"].is_monotonic_increasing
     assert weekly.iloc[-1]["ties"] == s["ties"]
+
+
+# --------------------------------------------------------------------------- landmark and growth
+
+def _ev(learner, when, source="lms", action="view", target=None, course="C"):
+    return {"learner_id": learner, "course": course, "timestamp": pd.Timestamp(when, tz="UTC"),
+            "source": source, "action": action, "object_id": None, "target_learner_id": target,
+            "count": 1}
+
+
+def _week_one_log():
+    """Week one is the week (Monday) of each learner's first online event.
+
+    a: first active Mon 5 Jan; posts 6 Jan and replies to themself (no peer); b replies 7 Jan.
+    b: first active 5 Jan; replies to a (7 Jan, b's week one) and to d (14 Jan, week two).
+    c: first active Mon 12 Jan, posts then; a replies 13 Jan: c's week one, a's week two.
+    d: first active 5 Jan, posts then; b's reply on 14 Jan is in d's second week.
+    e: never posts.
+    """
+    return pd.DataFrame([
+        _ev("a", "2026-01-05 09:00"), _ev("a", "2026-01-06 10:00", "forum", "post"),
+        _ev("a", "2026-01-06 10:05", "forum", "reply", "a"),
+        _ev("b", "2026-01-05 11:00"), _ev("b", "2026-01-07 12:00", "forum", "reply", "a"),
+        _ev("b", "2026-01-14 12:00", "forum", "reply", "d"),
+        _ev("c", "2026-01-12 08:00", "forum", "post"),
+        _ev("a", "2026-01-13 09:00", "forum", "reply", "c"),
+        _ev("d", "2026-01-05 08:00", "forum", "post"),
+        _ev("e", "2026-01-05 08:00"),
+    ])
+
+
+def test_week_one_positions_by_hand():
+    pos = cm.week_one_positions(_week_one_log()).set_index("learner_id")
+    assert sorted(pos.index) == ["a", "b", "c", "d"]
+    assert pos.loc["a", "posts_week_one"] == 2 and pos.loc["a", "active_days_week_one"] == 2
+    assert pos["peers_replying"].to_dict() == {"a": 1, "b": 0, "c": 1, "d": 0}
+    assert pos["peers_replied_to"].to_dict() == {"a": 0, "b": 1, "c": 0, "d": 0}
+    assert pos["received_peer_reply"].to_dict() == {"a": True, "b": False, "c": True, "d": False}
+    assert pos.loc["c", "week_one"] == pd.Timestamp("2026-01-12", tz="UTC")
+
+
+def test_landmark_table_counts_weeks_from_the_end_of_week_one():
+    pos = cm.week_one_positions(_week_one_log())
+    day = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
+    dis = pd.DataFrame({
+        "learner_id": ["a", "b", "c", "d"], "course": "C",
+        "last_active": [day("2026-01-20"), day("2026-01-08"), day("2026-01-12"), day("2026-01-05")],
+        "event": pd.array([True, True, False, False], dtype="boolean"),
+        "observed_until": [day("2026-03-01"), day("2026-03-01"), day("2026-01-15"), day("2026-03-01")],
+        "censor_reason": [None, None, "observation end", "observation end"]})
+    t = cm.landmark_table(pos, dis).set_index("learner_id")
+    # c's observation ends inside week one: not followed. a last active in week 2 after week
+    # one -> disengaged during week 3; b never active after week one -> week 1; d censored.
+    assert sorted(t.index) == ["a", "b", "d"]
+    assert t["weeks_after_week_one"].to_dict() == {"a": 3, "b": 1, "d": 1}
+    assert t["event"].to_dict() == {"a": True, "b": True, "d": False}
+
+
+def test_landmark_hazard_equals_statsmodels_phreg():
+    import statsmodels.api as sm
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    n = 300
+    x = rng.random(n) < 0.5
+    days = rng.integers(1, 7, n)
+    t = np.ceil(rng.exponential(4 / np.exp(-0.5 * x + 0.1 * days)))  # weekly: many ties
+    table = pd.DataFrame({"received_peer_reply": x, "active_days_week_one": days,
+                          "weeks_after_week_one": t.astype(int), "event": rng.random(n) < 0.8})
+    got = cm.landmark_hazard(table).set_index("term")
+    fit = sm.PHReg(table["weeks_after_week_one"], table[["received_peer_reply", "active_days_week_one"]].astype(float),
+                   status=table["event"].astype(float), ties="efron").fit()
+    z = stats.norm.ppf(0.975)
+    for i, term in enumerate(["received_peer_reply", "active_days_week_one"]):
+        assert got.loc[term, "hazard_ratio"] == pytest.approx(np.exp(fit.params[i]), rel=1e-5)
+        assert got.loc[term, "ci_low"] == pytest.approx(np.exp(fit.params[i] - z * fit.bse[i]), rel=1e-4)
+        assert got.loc[term, "p_value"] == pytest.approx(fit.pvalues[i], rel=1e-3, abs=1e-12)
+    assert got.loc["received_peer_reply", "exposed"] == x.sum()
+    assert "association" in cm.describe_landmark(got.reset_index())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("effects", [1.0, 0.0])
+def test_demo_peer_reply_in_week_one_lowers_the_hazard_only_when_planted(effects):
+    from engagement import activity, retention
+    from engagement.sources import demo
+
+    below, covers = 0, 0
+    seeds = range(10)
+    for seed in seeds:
+        c = demo.simulate(seed=seed, effects=effects)
+        days = activity.learner_days(c.events)
+        table = cm.landmark_table(cm.week_one_positions(c.events),
+                                  retention.disengagement(days, c.learners, c.courses, c.outcomes))
+        r = cm.landmark_hazard(table).iloc[0]
+        below += r["ci_high"] < 1
+        covers += r["ci_low"] <= 1 <= r["ci_high"]
+    if effects:
+        assert below >= 9  # the planted hazard ratio 0.6 is found
+    else:
+        assert covers >= 8
+
+
+def test_organisation_growth_by_hand():
+    day = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
+    learners = pd.DataFrame({
+        "learner_id": ["a", "b", "c", "d", "e"], "course": "C",
+        "organisation": ["O1", "O1", "O1", "O2", None],
+        "enrolled_at": [day("2026-01-01"), day("2026-01-10"), day("2026-01-20"),
+                        day("2026-01-02"), day("2026-01-02")]})
+    events = pd.DataFrame([_ev("a", "2026-01-06"), _ev("b", "2026-01-13"), _ev("d", "2026-01-05"),
+                           _ev("e", "2026-01-05")])
+    g = cm.organisation_growth(events, learners, weeks=3).set_index(["organisation", "week"])
+    # O1: week 0 = 5-11 Jan (a). b enrols 10 Jan (week 0) and starts 13 Jan (week 1);
+    # c enrols 20 Jan (week 2) and never starts.
+    assert g.loc["O1", "enrolled"].tolist() == [2, 2, 3, 3]
+    assert g.loc["O1", "active"].tolist() == [1, 2, 2, 2]
+    assert g.loc[("O1", 0), "enrolled_before_first_active"] == 1
+    assert g.loc[("O1", 0), "started"] == 2 and g.loc[("O1", 0), "enrolments"] == 3
+    assert "O2" in g.index.get_level_values(0) and None not in g.index.get_level_values(0)
+    text = cm.describe_growth(g.reset_index(), week=1)
+    assert "2 of 4 enrolments were made before" in text
+
+
+def test_degree_distribution_and_position_summary_by_hand():
+    measures = pd.DataFrame({
+        "course": "C", "learner_id": list("abcdefghij"),
+        "in_degree": [0, 0, 1, 2, 3, 5, 6, 11, 1, 0],
+        "out_degree": [1, 1, 1, 1, 1, 1, 1, 1, 2, 0],
+        "isolated": [True, True] + [False] * 7 + [True],
+        "reciprocated_ties": [0, 0, 1, 0, 0, 0, 2, 0, 0, 0],
+        "replies_received": [0, 0, 1, 2, 3, 5, 6, 20, 3, 0]})
+    dist = cm.degree_distribution(measures).set_index("band")["learners"]
+    assert dist.to_dict() == {"0": 3, "1": 2, "2": 1, "3-5": 2, "6-10": 1, "11+": 1}
+    s = cm.position_summary(measures).iloc[0]
+    # 40 replies received; the top tenth (1 learner) received 20 of them
+    assert (s["learners"], s["isolated"], s["with_returned_tie"]) == (10, 3, 2)
+    assert s["top_tenth_reply_share"] == pytest.approx(0.5)
+    assert s["median_in_degree"] == 1.5 and s["isolated_share"] == pytest.approx(0.3)

@@ -143,3 +143,49 @@ def test_an_optional_run_without_its_dataset_is_skipped_not_failed(tmp_path):
     assert reports.main_report(config, out_dir=tmp_path / "out") == 0
     index = (tmp_path / "out" / "b" / "index.html").read_text()
     assert "skipped" in index and "has not been prepared" in index
+
+
+def test_blended_and_community_reports_run_on_the_demo(processed, tmp_path):
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({
+        "batch": "bc", "defaults": {"dataset": str(processed), "min_group_size": 5},
+        "runs": [{"notebook": str(REPO / "notebooks" / "04_blended_learning.ipynb")},
+                 {"notebook": str(REPO / "notebooks" / "05_community.ipynb"),
+                  "parameters": {"permutations": 200}}],
+    }))
+    code = reports.main_report(config, out_dir=tmp_path / "out")
+    out = tmp_path / "out" / "bc"
+    assert code == 0, (out / "index.html").read_text()
+    blended = (out / "04_blended_learning.partner.html").read_text()
+    assert "attendance was chosen, not assigned, so selection may remain" in blended
+    assert "In week -1 before the session" in blended
+    social = (out / "05_community.partner.html").read_text()
+    assert "E-I index" in social and "hazard ratio" in social
+    names = set(schema.read_dataset(processed).learners["organisation"].dropna())
+    for html in (blended, social):
+        assert privacy.scan_html(html, extra_terms=names) == []
+        assert html.count("data:image/png;base64") >= 2
+    # one dot per person: the network drawing is for researchers only
+    assert "Reply network of" in (out / "05_community.researcher.html").read_text()
+    assert "Reply network of" not in social
+
+
+@pytest.mark.realdata
+def test_real_forum_network_prepares_and_its_report_runs(shared_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("ENGAGEMENT_KEY", "forum-test-key")
+    path = clean.prepare("reply_network", shared_data_dir("forum-mooc-ed"), name="forum",
+                         processed_root=tmp_path / "processed")
+    ds = schema.read_dataset(path)
+    assert ds.courses["course"].tolist() == ["DLT2"]
+    assert (ds.events["learner_id"].str.fullmatch(r"L-[0-9a-f]{10}")).all()
+    rules = clean.rules_summary(ds.quality).set_index("rule")["rows"]
+    assert rules.filter(like="self-reply").sum() == 25
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({
+        "batch": "forum", "defaults": {"dataset": str(path), "min_group_size": 5},
+        "runs": [{"notebook": str(REPO / "notebooks" / "05_community.ipynb"),
+                  "parameters": {"permutations": 200}}],
+    }))
+    assert reports.main_report(config, out_dir=tmp_path / "out") == 0
+    partner = (tmp_path / "out" / "forum" / "05_community.partner.html").read_text()
+    assert "records no workplace" in partner and "In DLT2, 398 learners" in partner

@@ -96,6 +96,21 @@ def attendances(events: pd.DataFrame, *, formats=FORMATS) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
+def attendance_summary(events: pd.DataFrame) -> pd.DataFrame:
+    """Sessions held and attendance per format.
+
+    Returns
+    -------
+    DataFrame, one row per format: format, sessions, attendances, learners (distinct
+    attendees), attendances_per_session.
+    """
+    att = attendances(events)
+    out = att.groupby("format", as_index=False).agg(
+        sessions=("session_id", "nunique"), attendances=("learner_id", "size"),
+        learners=("learner_id", "nunique"))
+    return out.assign(attendances_per_session=out["attendances"] / out["sessions"])
+
+
 def session_own_events(events: pd.DataFrame, *, minutes_before: float = 30,
                        minutes_after: float = 180) -> pd.DataFrame:
     """The attendees' online events that belong to the session itself.

@@ -28,6 +28,7 @@ import pandas as pd
 from engagement import schema
 from engagement.schema import QualityLog
 from engagement.sources import attendance, email, mapping, moodle, oulad, social
+from engagement.sources import edges as edges_source
 
 PSEUDONYM_PREFIX = "L-"
 PSEUDONYM_PATTERN = r"\bL-[0-9a-f]{10}\b"
@@ -37,12 +38,17 @@ TEST_ACCOUNT_PATTERN = r"(?i)\btest\b|^test[._-]|[._-]test@"
 """Enrolments whose full name or e-mail matches this are test accounts, removed with their
 events (counted). Override with ``prepare(..., test_account_pattern=...)``."""
 
-SOURCES = ("moodle", "demo", "oulad", "social")
+SOURCES = ("moodle", "demo", "oulad", "social", "reply_network")
 """What `prepare` reads: ``moodle`` is a provider's exports in the standard layout (the time
 zone must be given); ``demo`` is the same layout written by `engagement demo`, whose
 MANIFEST.json records the time zones; ``oulad`` is the Open University Learning Analytics
 Dataset's published folder (daily click totals: no sessions); ``social`` is a folder of
-social-media post exports alone (an outreach table, no learners)."""
+social-media post exports alone (an outreach table, no learners); ``reply_network`` is a
+forum reply edge list (``*edge*.csv``) with an optional participant file (``*node*.csv``),
+as published for research (see :func:`reply_network_tables`)."""
+
+STAFF_COLUMNS = ("facilitator", "staff", "teacher", "instructor")
+ORGANISATION_COLUMNS = ("organisation", "organization", "workplace", "employer")
 
 
 def repository_root() -> Path:
@@ -388,6 +394,8 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
         zones = _manifest_timezones(raw_dir)
     elif source in ("oulad", "social"):
         zones = None  # OULAD has day offsets; social exports carry their UTC offsets
+    elif source == "reply_network":
+        zones = timezone or "UTC"  # published edge lists carry dates only
     elif timezone is None:
         raise ValueError("a Moodle log has no time zone: give the site's zone, "
                          "e.g. --timezone Europe/London")
@@ -398,6 +406,8 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
         tables = oulad_tables(raw_dir, quality=quality)
     elif source == "social":
         tables = {"outreach": social.read_social_folder(raw_dir, quality=quality)}
+    elif source == "reply_network":
+        tables = reply_network_tables(raw_dir, timezone=zones, quality=quality)
     else:
         tables = load_exports(raw_dir, timezone=zones, exclude_ids=exclude_ids,
                               admin_ids=admin_ids, quality=quality)
@@ -418,6 +428,37 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
         info["seed"] = manifest["seed"]
         info["demo_parameters"] = manifest.get("parameters", {})
     return schema.write_dataset(root / name, tables, info)
+
+
+def reply_network_tables(raw_dir: Path, *, timezone: str = "UTC",
+                         quality: QualityLog | None = None) -> dict[str, pd.DataFrame]:
+    """The courses, learners and events of a folder holding one reply edge list.
+
+    The edge list is the one ``*edge*.csv`` file (case-insensitive); the participants the one
+    ``*node*.csv`` file, if any. The course code is the edge file's name without the word
+    "edgelist"/"edges" (``DLT2 Edgelist.csv`` -> ``DLT2``). A participant column named one of
+    :data:`STAFF_COLUMNS` marks staff (taken out of the network, counted); one named one of
+    :data:`ORGANISATION_COLUMNS` is the learners' workplace.
+    """
+    def one(pattern: str, required: bool) -> Path | None:
+        found = sorted(p for p in raw_dir.iterdir()
+                       if p.suffix.lower() == ".csv" and pattern in p.stem.lower())
+        if len(found) > 1 or (required and not found):
+            raise FileNotFoundError(f"{raw_dir}: expected one *{pattern}*.csv file, found "
+                                    f"{len(found)}: {', '.join(p.name for p in found) or 'none'}")
+        return found[0] if found else None
+
+    edges, nodes = one("edge", True), one("node", False)
+    course = re.sub(r"(?i)[ _-]*(edge ?list|edges?)[ _-]*", "", edges.stem).strip() or raw_dir.name
+    header = []
+    if nodes is not None:
+        header = [h.strip().lower() for h in
+                  nodes.read_text(encoding="utf-8-sig", errors="replace").splitlines()[0].split(",")]
+    staff = next((c for c in STAFF_COLUMNS if c in header), None)
+    organisation = next((c for c in ORGANISATION_COLUMNS if c in header), None)
+    return edges_source.load_reply_network(edges, nodes, course=course, staff_column=staff,
+                                           organisation=organisation, timezone=timezone,
+                                           quality=quality)
 
 
 def quality_tables(quality: dict) -> dict[str, pd.DataFrame]:

@@ -49,7 +49,8 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"  {table:<9} absent (no source for it)")
             continue
         df = dataset.tables[table]
-        times = [c for c in df.columns if str(df[c].dtype).startswith("datetime64")]
+        times = [c for c in df.columns
+                 if str(df[c].dtype).startswith("datetime64") and df[c].notna().any()]
         span = ""
         if times and len(df):
             span = f", {df[times[0]].min():%Y-%m-%d} to {df[times[0]].max():%Y-%m-%d}"
@@ -101,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "clean, pseudonymise and write data/processed/NAME/ "
                                       "(Parquet + quality.json). Raw files are only read.")
     prep.add_argument("source", choices=SOURCES,
-                      help="'moodle' for your own exports, 'demo' for `engagement demo` output")
+                      help="'moodle' for your own exports, 'demo' for `engagement demo` output, "
+                           "'oulad' for the OULAD folder, 'social' for post exports alone, "
+                           "'reply_network' for a forum reply edge list (+ participants file)")
     prep.add_argument("raw_dir", help="the folder of raw exports")
     prep.add_argument("--name", required=True, help="name of the processed dataset")
     prep.add_argument("--timezone", help="IANA time zone of the exports' local times, e.g. "

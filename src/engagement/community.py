@@ -996,6 +996,269 @@ def organisation_participation(events: pd.DataFrame, learners: pd.DataFrame, *,
                 "replies_received", "within_organisation_reply_share", "median_active_weeks"]]
 
 
-# =========================================================================== END OF NETWORK PART
-# The integrator appends below: the landmark-retention section and the organisation-growth
-# function. Nothing above depends on them.
+# --------------------------------------------------------------------------- position summaries
+
+DEGREE_BANDS = ((0, 0, "0"), (1, 1, "1"), (2, 2, "2"), (3, 5, "3-5"), (6, 10, "6-10"),
+                (11, np.inf, "11+"))
+
+
+def degree_distribution(measures: pd.DataFrame, *, degree: str = "in_degree") -> pd.DataFrame:
+    """How many learners have how many distinct repliers (or people replied to), per course.
+
+    Parameters
+    ----------
+    measures : DataFrame
+        From :func:`learner_measures`.
+    degree : {"in_degree", "out_degree"}
+
+    Returns
+    -------
+    DataFrame: course, band ("0", "1", "2", "3-5", "6-10", "11+"), learners.
+    """
+    require_columns(measures, ["course", degree], "learner measures")
+    rows = []
+    for course, sub in measures.groupby("course", sort=True):
+        for low, high, band in DEGREE_BANDS:
+            n = int(sub[degree].between(low, high).sum())
+            rows.append({"course": course, "band": band, "learners": n})
+    return pd.DataFrame(rows, columns=["course", "band", "learners"])
+
+
+def position_summary(measures: pd.DataFrame) -> pd.DataFrame:
+    """Per course, how replies are spread over learners (no learner named).
+
+    Returns
+    -------
+    DataFrame, one row per course: course, learners, isolated (posted, never answered),
+    isolated_share, with_returned_tie (learners with at least one reciprocated tie),
+    median_in_degree, median_out_degree, top_tenth_reply_share (the share of all replies
+    received that went to the most-replied-to tenth of learners: how concentrated
+    attention is).
+    """
+    require_columns(measures, ["course", "isolated", "reciprocated_ties", "in_degree",
+                               "out_degree", "replies_received"], "learner measures")
+    rows = []
+    for course, sub in measures.groupby("course", sort=True):
+        received = np.sort(sub["replies_received"].to_numpy())[::-1]
+        top = max(1, int(np.ceil(len(sub) / 10)))
+        rows.append({"course": course, "learners": len(sub),
+                     "isolated": int(sub["isolated"].sum()),
+                     "isolated_share": float(sub["isolated"].mean()),
+                     "with_returned_tie": int((sub["reciprocated_ties"] > 0).sum()),
+                     "median_in_degree": float(sub["in_degree"].median()),
+                     "median_out_degree": float(sub["out_degree"].median()),
+                     "top_tenth_reply_share": (float(received[:top].sum() / received.sum())
+                                               if received.sum() else np.nan)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- retention by position
+
+def week_one_positions(events: pd.DataFrame, *, learner: str = "learner_id",
+                       target: str = "target_learner_id", course: str = "course",
+                       timestamp: str = "timestamp") -> pd.DataFrame:
+    """Each learner's place in the forum during their first week, for those who posted in it.
+
+    A learner's *week one* is the Monday-to-Sunday (UTC) week of their first online
+    (``lms``/``forum``) event in the course. Only learners who posted or replied in the
+    forum that week are listed: the others could not have been answered.
+
+    Returns
+    -------
+    DataFrame, one row per learner and course: learner_id, course, week_one (Monday 00:00
+    UTC), active_days_week_one, posts_week_one (posts and replies written), peers_replying
+    (distinct other learners who replied to them in week one: in-degree),
+    peers_replied_to (out-degree), received_peer_reply (bool).
+    """
+    require_columns(events, [learner, course, timestamp, "source", "action", target], "events")
+    ev = events[events["source"].isin(ONLINE_SOURCES)]
+    when = _utc(ev[timestamp], f"events.{timestamp}")
+    ev = ev.assign(_week=week_start(when), _day=when.dt.floor("D"))
+    first = ev.groupby([learner, course])["_week"].min().rename("week_one")
+    ev = ev.join(first, on=[learner, course])
+    wk1 = ev[ev["_week"] == ev["week_one"]]
+    posting = wk1[wk1["source"].isin(FORUM_SOURCES) & wk1["action"].isin(POSTING_ACTIONS)]
+    out = (posting.groupby([learner, course]).size().rename("posts_week_one").reset_index()
+           .merge(first.reset_index(), on=[learner, course])
+           .merge(wk1.groupby([learner, course])["_day"].nunique()
+                  .rename("active_days_week_one").reset_index(), on=[learner, course]))
+    # replies from peers: another learner answering within the target's own week one
+    replies = ev[ev["source"].isin(FORUM_SOURCES) & ev["action"].eq("reply") & ev[target].notna()
+                 & ev[target].ne(ev[learner])]
+    # out-degree counts replies in the replier's own week one
+    outdeg = (replies[replies["_week"] == replies["week_one"]]
+              .groupby([learner, course])[target].nunique().rename("peers_replied_to"))
+    replies = replies.merge(first.rename("target_week_one").reset_index()
+                            .rename(columns={learner: target}), on=[target, course])
+    replies = replies[replies["_week"] == replies["target_week_one"]]
+    indeg = replies.groupby([target, course])[learner].nunique().rename("peers_replying")
+    out = (out.join(indeg.rename_axis([learner, course]), on=[learner, course])
+           .join(outdeg, on=[learner, course]))
+    for col in ("peers_replying", "peers_replied_to"):
+        out[col] = out[col].fillna(0).astype("int64")
+    out["received_peer_reply"] = out["peers_replying"] > 0
+    out = out.rename(columns={learner: "learner_id", course: "course"})
+    return out[["learner_id", "course", "week_one", "active_days_week_one", "posts_week_one",
+                "peers_replying", "peers_replied_to", "received_peer_reply"]].sort_values(
+        ["course", "learner_id"], kind="stable").reset_index(drop=True)
+
+
+def landmark_table(positions: pd.DataFrame, disengaged: pd.DataFrame) -> pd.DataFrame:
+    """Follow the week-one posters from the end of their week one (the landmark).
+
+    Time counts in weeks after week one: a learner last active in the k-th week after it
+    (k = 0: never active again after week one) and seen to disengage has
+    ``weeks_after_week_one`` = k + 1 with ``event`` True (they disengaged during week k + 1);
+    a learner still active at their observation end is censored there. Nobody is credited
+    with week one itself: every learner here had to post in it to be included, so those
+    weeks are not compared.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        From :func:`week_one_positions`.
+    disengaged : DataFrame
+        From :func:`engagement.retention.disengagement` (last_active, event, observed_until).
+
+    Returns
+    -------
+    DataFrame: the columns of `positions`, plus last_active, weeks_after_week_one (int),
+    event (bool), censor_reason. Learners whose observation ends within week one are left
+    out (they cannot be followed), and so are those missing from `disengaged`.
+    """
+    require_columns(disengaged, ["learner_id", "course", "last_active", "event",
+                                 "observed_until", "censor_reason"], "disengagement")
+    t = positions.merge(disengaged[["learner_id", "course", "last_active", "event",
+                                    "observed_until", "censor_reason"]],
+                        on=["learner_id", "course"], how="inner")
+    landmark = t["week_one"] + _WEEK
+    t = t[(t["observed_until"] >= landmark) & t["event"].notna()]
+    k = ((week_start(t["last_active"]) - t["week_one"]) / _WEEK).astype("int64")
+    return (t.assign(weeks_after_week_one=k + 1, event=t["event"].astype(bool))
+            .drop(columns=["observed_until"]).reset_index(drop=True))
+
+
+def landmark_hazard(table: pd.DataFrame, *, exposure: str = "received_peer_reply",
+                    adjust_for=("active_days_week_one",), alpha: float = 0.05) -> pd.DataFrame:
+    """Hazard ratio of disengaging after week one by network position (Cox, lifelines).
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`landmark_table`.
+    exposure : str
+        The position measured in week one (``received_peer_reply``, ``peers_replying``,
+        ``peers_replied_to``).
+    adjust_for : sequence of str
+        Other week-one columns in the model (default: active days in week one, so that a
+        reply is not credited with what keen learners do anyway).
+    alpha : float
+        1 - confidence level.
+
+    Returns
+    -------
+    DataFrame, one row per term: term, hazard_ratio, ci_low, ci_high, p_value, learners,
+    events, exposed (learners with a non-zero exposure), design ("observational"). Ties
+    are handled by Efron's method.
+    """
+    from lifelines import CoxPHFitter
+
+    cols = [exposure, *adjust_for]
+    require_columns(table, [*cols, "weeks_after_week_one", "event"], "landmark table")
+    data = table[[*cols, "weeks_after_week_one", "event"]].astype(float)
+    fit = CoxPHFitter(alpha=alpha).fit(data, duration_col="weeks_after_week_one",
+                                       event_col="event")
+    s = fit.summary
+    lo = next(c for c in s.columns if c.startswith("exp(coef) lower"))
+    hi = next(c for c in s.columns if c.startswith("exp(coef) upper"))
+    out = pd.DataFrame({"term": s.index, "hazard_ratio": s["exp(coef)"].to_numpy(),
+                        "ci_low": s[lo].to_numpy(), "ci_high": s[hi].to_numpy(),
+                        "p_value": s["p"].to_numpy()})
+    return out.assign(learners=len(data), events=int(data["event"].sum()),
+                      exposed=int((data[exposure] > 0).sum()), design="observational")
+
+
+def describe_landmark(hazard: pd.DataFrame, *, exposure: str = "received_peer_reply") -> str:
+    """A sentence on the exposure's hazard ratio, worded as an observational association."""
+    r = hazard.set_index("term").loc[exposure]
+    what = {"received_peer_reply": "had a reply from another learner in their first week",
+            "peers_replying": "had one more learner reply to them in their first week",
+            "peers_replied_to": "replied to one more learner in their first week"}.get(
+        exposure, f"had one unit more of {exposure}")
+    clear = r["ci_high"] < 1 or r["ci_low"] > 1
+    how = ("a lower" if r["hazard_ratio"] < 1 else "a higher") if clear else "no clearly different"
+    return (f"Among {int(r['learners']):,} learners who posted in their first week "
+            f"({int(r['events']):,} later disengaged), those who {what} had {how} hazard of "
+            f"disengaging afterwards: hazard ratio {r['hazard_ratio']:.2f} (95% CI "
+            f"{r['ci_low']:.2f} to {r['ci_high']:.2f}, {_fmt_p(r['p_value'])}), counted from "
+            "the end of week one and adjusted for active days in it. Replies were not "
+            "assigned at random, so this is an association, not proof that replies keep "
+            "learners.")
+
+
+# --------------------------------------------------------------------------- organisation growth
+
+def organisation_growth(events: pd.DataFrame, learners: pd.DataFrame, *,
+                        group: str = "organisation", weeks: int = 12) -> pd.DataFrame:
+    """Do colleagues enrol and become active after an organisation's first active learner?
+
+    For each organisation, week 0 is the week (Monday, UTC) of its first learner's first
+    online activity in any course. Every enrolment of the organisation is then placed by
+    when it enrolled and when it first became active online, relative to that week.
+
+    Parameters
+    ----------
+    events, learners : DataFrame
+        Contract tables (``learners`` needs enrolled_at and `group`).
+    group : str
+        The workplace column; learners with no value are left out.
+    weeks : int
+        Weeks after week 0 to follow.
+
+    Returns
+    -------
+    DataFrame, one row per organisation and week since its first active learner (0 ..
+    `weeks`): organisation, week, enrolled (cumulative enrolments by the end of that week,
+    including those made before week 0), active (cumulative enrolments that had become
+    active online), enrolments (the organisation's total), enrolled_before_first_active
+    (enrolments made before week 0), started (enrolments ever active).
+    """
+    require_columns(learners, ["learner_id", "course", "enrolled_at", group], "learners")
+    ev = events[events["source"].isin(ONLINE_SOURCES)]
+    first = (ev.assign(_t=_utc(ev["timestamp"], "events.timestamp"))
+             .groupby(["learner_id", "course"])["_t"].min().rename("first_active"))
+    lf = learners[learners[group].notna()].join(first, on=["learner_id", "course"])
+    lf = lf.assign(enrolled_at=_utc(lf["enrolled_at"], "learners.enrolled_at"),
+                   first_active=lf["first_active"].astype("datetime64[ns, UTC]"))
+    week0 = week_start(lf.groupby(group)["first_active"].transform("min"))
+    lf = lf.assign(week0=week0).dropna(subset=["week0"])
+    rows = []
+    for w in range(weeks + 1):
+        end = lf["week0"] + (w + 1) * _WEEK
+        rows.append(pd.DataFrame({group: lf[group], "week": w,
+                                  "enrolled": lf["enrolled_at"] < end,
+                                  "active": lf["first_active"] < end}))
+    cum = (pd.concat(rows).groupby([group, "week"], as_index=False)[["enrolled", "active"]]
+           .sum())
+    per_org = lf.groupby(group).agg(enrolments=("learner_id", "size"),
+                                    enrolled_before_first_active=(
+                                        "enrolled_at", lambda s: int((s < lf.loc[s.index, "week0"]).sum())),
+                                    started=("first_active", "count"))
+    return cum.merge(per_org.reset_index(), on=group).sort_values([group, "week"],
+                                                                   kind="stable").reset_index(drop=True)
+
+
+def describe_growth(growth: pd.DataFrame, *, group: str = "organisation", week: int = 4) -> str:
+    """How many of the organisations' eventual active learners were active by `week`."""
+    at = growth[growth["week"] == min(week, int(growth["week"].max()))]
+    if at.empty:
+        return "No organisation had an active learner."
+    enrolments, started = int(at["enrolments"].sum()), int(at["started"].sum())
+    later = enrolments - int(at["enrolled"].sum())
+    before = int(at["enrolled_before_first_active"].sum())
+    return (f"Across {len(at)} organisations, {before:,} of {enrolments:,} enrolments were made "
+            f"before the organisation's first learner became active, and {later:,} more than "
+            f"{week} weeks after it; {int(at['active'].sum()):,} of the {started:,} enrolments "
+            f"that ever became active had done so within {week} weeks of their organisation's "
+            "first active learner. Timing "
+            "alone does not show that colleagues drew each other in.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -216,4 +217,129 @@ def rate_intervals(rates: pd.DataFrame, *, group: str = "channel", title: str = 
     ax.set(title=title, xlabel="Engagement rate (engagements / impressions)", ylabel="")
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))  # rates of a few %
     ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+_FORMAT_TITLES = {"all": "All sessions", "webinar": "Webinars", "tutorial": "Tutorials",
+                  "face_to_face": "Face to face"}
+
+
+def event_study_lines(study: pd.DataFrame, *, title: str = ""):
+    """Share active online by week around the session, attendees vs non-attendees, per format.
+
+    Takes :func:`engagement.blended.event_study`; one panel per format, 95% bands, a line at
+    the session's week. Returns the Figure.
+    """
+    formats = list(dict.fromkeys(study["format"]))
+    fig, axes = plt.subplots(1, len(formats), figsize=(3.6 * len(formats) + 1, 3.8),
+                             sharey=True, squeeze=False)
+    colours = dict(zip(["attended", "did not attend"], sns.color_palette(PALETTE, 2)))
+    for ax, fmt in zip(axes[0], formats):
+        for group, sub in study[study["format"] == fmt].groupby("group"):
+            sub = sub.sort_values("relative_week")
+            ax.plot(sub["relative_week"], sub["active_share"], marker="o", color=colours[group],
+                    label=group)
+            ax.fill_between(sub["relative_week"], sub["ci_low"], sub["ci_high"],
+                            color=colours[group], alpha=0.2, linewidth=0)
+        ax.axvline(0, color="grey", linestyle="--", linewidth=0.8)
+        ax.set(title=_FORMAT_TITLES.get(fmt, fmt), xlabel="Weeks from the session's week",
+               ylim=(0, 1.02))
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        _percent_axis(ax)
+    axes[0][0].set_ylabel("Share active online")
+    axes[0][-1].legend(bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def lift_intervals(lift: pd.DataFrame, *, title: str = "", ax=None):
+    """The adjusted attendance lift with its 95% interval per format, the naive difference beside it.
+
+    Takes :func:`engagement.blended.attendance_lift`.
+    """
+    ax = _axes(ax)
+    y = np.arange(len(lift))
+    ax.hlines(y, lift["ci_low"], lift["ci_high"], linewidth=6, alpha=0.5,
+              label="adjusted for earlier activity (95% CI)")
+    ax.plot(lift["estimate"], y, "o", color="black")
+    ax.hlines(y + 0.25, lift["naive_ci_low"], lift["naive_ci_high"], linewidth=2, color="grey",
+              label="plain attendee vs non-attendee difference")
+    ax.plot(lift["naive_difference"], y + 0.25, "|", color="grey", markersize=12)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([_FORMAT_TITLES.get(f, f) for f in lift["format"]])
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel="Difference in the share active online the week after (points)",
+           ylabel="")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:+.0f}"))
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def network_growth(weekly: pd.DataFrame, *, title: str = ""):
+    """Learners, ties and reciprocity of each course's network week by week (weekly_networks)."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    for ax, (col, label) in zip(axes, [("learners", "Learners in the network"),
+                                       ("ties", "Reply ties"), ("reciprocity", "Ties returned")]):
+        sns.lineplot(data=weekly, x="week_start", y=col, hue="course", marker="o", ax=ax,
+                     legend=ax is axes[-1])
+        ax.set(xlabel="Week starting", ylabel=label)
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        ax.tick_params(axis="x", rotation=30)
+    _percent_axis(axes[2])
+    axes[2].set_ylim(0, 1.02)
+    if axes[-1].get_legend():
+        axes[-1].legend(title="course", bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def ei_against_null(ei: pd.DataFrame, *, title: str = "", ax=None):
+    """Observed E-I index per course against the 95% range of shuffled workplaces (ei_index)."""
+    ax = _axes(ax)
+    y = np.arange(len(ei))
+    ax.hlines(y, ei["null_ei_low"], ei["null_ei_high"], linewidth=8, alpha=0.35, color="grey",
+              label="95% range if workplaces were shuffled")
+    ax.plot(ei["ei"], y, "D", color="black", label="observed")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(ei["course"])
+    ax.set(title=title, xlim=(-1.05, 1.05), ylabel="",
+           xlabel="E-I index (-1 all ties within a workplace, +1 all across)")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def organisation_growth_lines(growth: pd.DataFrame, *, group: str = "organisation",
+                              title: str = "", ax=None):
+    """Cumulative active learners per organisation by week since its first active learner."""
+    ax = _axes(ax)
+    sns.lineplot(data=growth, x="week", y="active", hue=group, marker="o", ax=ax)
+    ax.set(title=title, xlabel="Weeks since the organisation's first active learner",
+           ylabel="Learners active so far")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.legend(title=group, bbox_to_anchor=(1.01, 1), loc="upper left", fontsize="small")
+    return ax
+
+
+def network_drawing(graph, communities: pd.DataFrame | None = None, *, title: str = "",
+                    seed: int = 0, ax=None):
+    """The reply network, nodes coloured by community (researcher reports only: one node per person)."""
+    import networkx as nx
+
+    ax = _axes(ax)
+    label = {} if communities is None else dict(zip(communities["learner_id"],
+                                                    communities["community"]))
+    groups = sorted({str(v) for v in label.values()})
+    colours = dict(zip(groups, sns.color_palette("tab20", max(len(groups), 1))))
+    pos = nx.spring_layout(graph, seed=seed)
+    nx.draw_networkx_edges(graph, pos, ax=ax, alpha=0.15, arrows=False, width=0.5)
+    nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=18,
+                           node_color=[colours.get(str(label.get(n)), (0.6, 0.6, 0.6))
+                                       for n in graph.nodes])
+    ax.set(title=title)
+    ax.axis("off")
     return ax

@@ -251,7 +251,7 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
     DataFrame
         The same columns without the ``*_suppressed`` markers; a column with a hidden cell
         becomes text (object dtype), with ``"<5"``/``"n<5"`` where a value was hidden and
-        whole-number counts written as integers.
+        whole-number values written as integers and other numbers to two decimals.
     """
     out = df.copy()
     markers = [c for c in out.columns if str(c).endswith(SUPPRESSED_SUFFIX)
@@ -261,10 +261,11 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
         rows = out[marker].fillna(False).astype(bool)
         if rows.any():
             values = out[col]
-            if col in count_columns and pd.api.types.is_float_dtype(values):
+            if pd.api.types.is_float_dtype(values):
                 whole = values.dropna()
-                if (whole == whole.round()).all():
-                    values = values.astype("Int64")  # 12, not 12.0
+                # the column turns to text: write 12, not 12.0, and 0.35, not 0.3512345
+                values = (values.astype("Int64") if (whole == whole.round()).all()
+                          else values.round(2))
             text = f"<{min_size}" if col in count_columns else f"n<{min_size}"
             out[col] = values.astype(object).where(~rows, text)
     return out.drop(columns=markers)
