@@ -485,3 +485,30 @@ def test_utf8_bom_and_crlf_accepted(tmp_path):
     (tmp_path / "s.jsonl").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     pd.testing.assert_frame_equal(read_xapi(tmp_path / "s.jsonl"),
                                   read_xapi(write_array(tmp_path / "a.json", _mixed())))
+
+
+def test_load_exports_reads_xapi_statements_of_enrolled_learners(tmp_path):
+    from engagement import clean
+
+    raw = tmp_path / "raw"
+    (raw / "moodle_logs").mkdir(parents=True)
+    (raw / "moodle_logs" / "DIG101.csv").write_text(
+        "Time,User full name,Affected user,Event context,Component,Event name,Description,"
+        "Origin,IP address\n"
+        '"5/03/24, 09:00",Ana,-,Course: Digital skills,System,Course viewed,'
+        "The user with id '42' viewed the course with id '12'.,web,10.0.0.1\n", encoding="utf-8")
+    pd.DataFrame({"user_id": [42], "full_name": ["Ana"], "email": ["ana@example.org"],
+                  "course": ["DIG101"], "organisation": ["Acme"],
+                  "enrolled_at": ["2024-03-01 09:00"], "acquisition_channel": [""]}
+                 ).to_csv(raw / "enrolments.csv", index=False)
+    (raw / "xapi").mkdir()
+    stranger = {"objectType": "Agent", "account": {"homePage": "https://lms.example.org",
+                                                   "name": "99"}}
+    write_jsonl(raw / "xapi" / "video.jsonl",
+                [stmt(1), stmt(2, verb="completed"), stmt(3, actor=stranger)])
+    quality = QualityLog()
+    events = clean.load_exports(raw, timezone="Europe/London", quality=quality)["events"]
+    from_xapi = events[events["object_id"].str.startswith("https://", na=False)]
+    assert sorted(from_xapi["action"]) == ["complete", "view"]
+    assert from_xapi["learner_id"].eq("42").all()
+    assert quality.dropped("xapi") == 1  # the stranger is not enrolled: counted, not kept

@@ -27,7 +27,7 @@ import pandas as pd
 
 from engagement import schema
 from engagement.schema import QualityLog
-from engagement.sources import attendance, email, mapping, moodle, oulad, social
+from engagement.sources import attendance, email, mapping, moodle, oulad, social, xapi
 from engagement.sources import edges as edges_source
 
 PSEUDONYM_PREFIX = "L-"
@@ -229,6 +229,15 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
                       int(in_log.sum()))
         events = events.loc[~in_log]
 
+    # xAPI statements from a learning record store (e.g. a video platform or an app)
+    statements = sorted(p for p in (raw_dir / "xapi").glob("*")
+                        if p.is_file() and p.suffix.lower() in (".json", ".jsonl"))
+    xapi_events = None
+    if statements:
+        xapi_events = drop_duplicates(
+            pd.concat([xapi.read_xapi(p, quality=quality) for p in statements], ignore_index=True),
+            source="xapi", quality=quality)
+
     tables: dict[str, pd.DataFrame] = {}
     people, test_ids = None, set()
     if (raw_dir / "enrolments.csv").exists():
@@ -247,17 +256,22 @@ def load_exports(raw_dir: str | os.PathLike, *, timezone: str | dict[str, str],
                              quality=quality)
             posts = keep_enrolled(posts, learners, source="forum_posts", quality=quality)
             posts = enrolled_targets(posts, learners, source="forum_posts", quality=quality)
+        if xapi_events is not None:
+            # actors must be enrolled learners (account names = LMS user ids); others are counted
+            xapi_events = keep_enrolled(drop_ids(xapi_events, test_ids, source="xapi",
+                                                 rule="test account", quality=quality),
+                                        learners, source="xapi", quality=quality)
     else:
         # No enrolment export: everyone seen in the log (after staff removal) is a learner.
-        seen = events if posts is None else pd.concat([events, posts])
+        seen = pd.concat([events, *(t for t in (posts, xapi_events) if t is not None)])
         learners = seen[["learner_id", "course"]].drop_duplicates().reset_index(drop=True)
         learners["organisation"] = None
         learners["enrolled_at"] = pd.Series(pd.NaT, index=learners.index, dtype="datetime64[ns, UTC]")
         learners["acquisition_channel"] = None
         quality.count("learners", "no enrolment export: learners are the users seen in the log",
                       len(learners), action="flagged")
-    if posts is not None:
-        events = pd.concat([events, posts], ignore_index=True)
+    events = pd.concat([events, *(t for t in (posts, xapi_events) if t is not None)],
+                       ignore_index=True)
 
     attendance_dir = raw_dir / "attendance"
     if attendance_dir.is_dir():
