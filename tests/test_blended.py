@@ -219,3 +219,15 @@ def test_attendance_summary_by_hand(hand_log):
     got = blended.attendance_summary(pd.concat([events, extra])).set_index("format")
     assert got.loc["webinar", ["sessions", "attendances", "learners"]].tolist() == [1, 3, 3]
     assert got.loc["tutorial", "attendances_per_session"] == 1
+
+
+def test_panel_without_outcomes_keeps_the_withdrawn(hand_log):
+    events, learners, courses, _ = hand_log
+    panel = blended.session_panel(events, learners, courses).set_index("learner_id")
+    assert panel.loc["e", "left_out"] is None and "d" in panel.index
+
+
+def test_attendances_of_unknown_learners_are_refused(hand_log):
+    events, learners, courses, outcomes = hand_log
+    with pytest.raises(ValueError, match="1 attendances belong to learners missing"):
+        blended.session_panel(events, learners[learners["learner_id"] != "a"], courses, outcomes)

@@ -163,6 +163,7 @@ def session_panel(events: pd.DataFrame, learners: pd.DataFrame, courses: pd.Data
     who were not eligible are not listed (they were not at risk of attending).
     """
     require_columns(learners, KEYS, "learners")
+    events = events.reset_index(drop=True)  # the session's own events are dropped by label
     sessions = attendances(events)
     unknown = sessions.merge(learners[KEYS].drop_duplicates(), on=KEYS, how="left",
                              indicator=True)["_merge"].eq("left_only")
@@ -187,7 +188,7 @@ def session_panel(events: pd.DataFrame, learners: pd.DataFrame, courses: pd.Data
         gone = outcomes[[*KEYS, "withdrawn_at"]].drop_duplicates(KEYS)
         panel = panel.merge(gone, on=KEYS, how="left")
     else:
-        panel["withdrawn_at"] = pd.NaT
+        panel["withdrawn_at"] = pd.Series(pd.NaT, index=panel.index, dtype="datetime64[ns, UTC]")
     reason = pd.Series(None, index=panel.index, dtype=object)
     started = panel["first_week"].notna() & (panel["first_week"] < panel["session_week"])
     withdrawn = panel["withdrawn_at"].notna() & (panel["withdrawn_at"] < panel["session_week"] + _WEEK)

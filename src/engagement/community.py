@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from engagement.activity import ONLINE_SOURCES, week_start
-from engagement.retention import UNKNOWN
+from engagement.retention import UNKNOWN, _utc
 from engagement.schema import QualityLog, require_columns
 
 FORUM_SOURCES = ("forum",)
@@ -73,18 +73,6 @@ _BLOCK_CELLS = 4_000_000
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _utc(series: pd.Series, what: str) -> pd.Series:
-    """A timestamp column as datetime64[ns, UTC]; naive timestamps are refused, not guessed."""
-    if not pd.api.types.is_datetime64_any_dtype(series):
-        try:
-            series = pd.to_datetime(series)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{what}: not timestamps ({exc})") from None
-    if getattr(series.dt, "tz", None) is None:
-        raise ValueError(f"{what}: timestamps must be timezone-aware UTC, not naive")
-    return series.dt.tz_convert("UTC").dt.as_unit("ns")
-
 
 def _bound(value, name: str) -> pd.Timestamp | None:
     if value is None:

@@ -1,0 +1,725 @@
+"""What early behaviour goes with a learner still being engaged weeks later.
+
+Models for the question "which early behaviours go with sustained engagement": a logistic
+model with cluster-robust standard errors and a wild cluster bootstrap check for few
+organisations, a Cox model with time-varying weekly covariates, out-of-sample
+discrimination with folds that keep each organisation whole, and standardised effects with
+a bootstrap over organisations of their size and rank.
+
+Everything here is observational: learners chose their own behaviour, so every result
+table carries ``design="observational"`` and :func:`describe_drivers` speaks of
+associations ("goes with"), never of causes, unless told that the data are randomised.
+
+Learners are nested in organisations (workplaces), usually only 5-15 of them. Standard
+errors are clustered by organisation, and because cluster-robust tests over-reject with
+so few clusters, :func:`logistic_drivers` adds a wild cluster bootstrap p-value.
+
+All functions take tidy tables (one row per learner, or per learner-interval), column names
+as keyword-only arguments, never modify their input, raise ``ValueError`` naming missing
+or unusable columns, and return tidy DataFrames.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from engagement.schema import QualityLog, require_columns
+
+# ---- models
+
+INTERCEPT = "Intercept"
+_WEBB = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
+
+
+def _design_value(randomised: bool) -> str:
+    return "randomised" if randomised else "observational"
+
+
+def _complete(table: pd.DataFrame, columns: list[str], what: str,
+              quality: QualityLog | None) -> pd.DataFrame:
+    """Rows with every used column present; the others are dropped and counted."""
+    keep = table[columns].notna().all(axis=1)
+    if (~keep).any():
+        quality.count(what, "missing value in a model column", int((~keep).sum()),
+                      detail=", ".join(c for c in columns if table[c].isna().any()))
+    return table.loc[keep]
+
+
+def _binary(series: pd.Series, name: str, what: str) -> np.ndarray:
+    ok = series.isin([0, 1])
+    if not ok.all():
+        bad = sorted(map(str, pd.unique(series[~ok])))
+        raise ValueError(f"{what}: outcome column {name!r} must be 0/1, found {', '.join(bad[:5])}")
+    return np.asarray(series, dtype=float)
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    return (series.dtype == object or isinstance(series.dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(series.dtype))
+
+
+def _design(table: pd.DataFrame, features: list[str], *, intercept: bool = True) -> pd.DataFrame:
+    """Design matrix: intercept, numeric/bool features as they are, categorical ones dummy-coded.
+
+    A categorical feature (dtype object, string or category) gets one 0/1 column per level,
+    named ``feature[level]``, except its most common level, the reference (ties: the first
+    level in sorted order).
+    """
+    cols = {}
+    if intercept:
+        cols[INTERCEPT] = np.ones(len(table))
+    for f in features:
+        s = table[f]
+        if _is_categorical(s):
+            counts = s.astype(str).value_counts()
+            levels = sorted(counts.index)
+            reference = sorted(lv for lv in levels if counts[lv] == counts.max())[0]
+            for lv in levels:
+                if lv != reference:
+                    cols[f"{f}[{lv}]"] = (s.astype(str) == lv).to_numpy(dtype=float)
+        else:
+            try:
+                cols[f] = s.to_numpy(dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"feature column {f!r} is neither numeric nor categorical") \
+                    from None
+    return pd.DataFrame(cols, index=table.index)
+
+
+def _sign_vectors(g: int, bootstrap: int, weights: str, rng: np.random.Generator) -> np.ndarray:
+    """G x B matrix of wild bootstrap weights (all 2**G sign vectors when that is few enough)."""
+    if weights == "rademacher":
+        if 2 ** g <= bootstrap:
+            return np.array(list(itertools.product([-1.0, 1.0], repeat=g))).T
+        return rng.choice([-1.0, 1.0], size=(g, bootstrap))
+    if weights == "webb":
+        return rng.choice(_WEBB, size=(g, bootstrap))
+    raise ValueError(f"weights must be 'rademacher' or 'webb', not {weights!r}")
+
+
+def wild_cluster_pvalues(y: np.ndarray, x: np.ndarray, groups: np.ndarray, *,
+                         bootstrap: int = 9999, weights: str = "rademacher",
+                         seed: int = 0) -> np.ndarray:
+    """Wild cluster restricted (WCR) bootstrap p-values for each coefficient of an OLS fit.
+
+    For each coefficient j the null beta_j = 0 is imposed (OLS without column j), cluster
+    residuals are multiplied by one weight per cluster, and the cluster-robust (CRV1) t
+    statistic is recomputed (the "WCR11" bootstrap; Roodman, MacKinnon, Nielsen and Webb
+    2019, whose closed form is used, so no refit per draw). Rademacher weights enumerate all
+    2**G sign vectors when 2**G <= `bootstrap` (deterministic); otherwise `bootstrap` draws.
+    The p-value is the share of bootstrap |t*| at least as large as the observed |t|. The
+    sign vectors +1 and -1 always reproduce |t| exactly; they count as ties (so with full
+    enumeration p >= 2 / 2**G), where the ``wildboottest`` package, which counts only
+    strictly larger |t*|, lets rounding decide. Small-sample factors cancel between t and t*.
+
+    Returns
+    -------
+    ndarray, one p-value per column of `x`.
+    """
+    y, x = np.asarray(y, float), np.asarray(x, float)
+    codes, _ = pd.factorize(pd.Series(groups))
+    g = codes.max() + 1
+    k = x.shape[1]
+    a = np.linalg.inv(x.T @ x)
+    xg = [x[codes == c] for c in range(g)]
+    yg = [y[codes == c] for c in range(g)]
+    m = np.array([xi.T @ xi for xi in xg])                       # G x k x k
+    xy = np.array([xi.T @ yi for xi, yi in zip(xg, yg)])        # G x k
+    beta = a @ xy.sum(axis=0)
+    scores_hat = xy - m @ beta                                   # X_g' u_hat_g
+    vcov = a @ (scores_hat.T @ scores_hat) @ a
+    v = _sign_vectors(g, bootstrap, weights, np.random.default_rng(seed))
+    out = np.empty(k)
+    for j in range(k):
+        t = beta[j] / math.sqrt(vcov[j, j])
+        # restricted estimate: beta_j = 0 (Roodman et al. 2019, eq. for WCR)
+        r = np.zeros(k)
+        r[j] = 1.0
+        beta_r = beta - a @ r * (beta[j] / a[j, j])
+        s = xy - m @ beta_r                                      # G x k restricted scores
+        c = s @ a[j]                                             # G
+        q = np.einsum("l,glm,mn->gn", a[j], m, a)                # G x k
+        h = q @ s.T                                              # G x G
+        numer = c @ v
+        z = c[:, None] * v - h @ v
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_boot = numer / np.sqrt((z ** 2).sum(axis=0))
+        # v = +-1 reproduces the observed |t| exactly: a tie that floating point would break
+        # at random, so ties count as at least as extreme (the exact randomisation p-value)
+        out[j] = np.mean(np.abs(t_boot) >= abs(t) * (1 - 1e-9))
+    return out
+
+
+def _check_features(table, outcome, features, cluster, what):
+    features = [features] if isinstance(features, str) else list(features)
+    if not features:
+        raise ValueError(f"{what}: give at least one feature")
+    cols = [outcome, *features] + ([cluster] if cluster else [])
+    require_columns(table, cols, what)
+    return features, cols
+
+
+def logistic_drivers(table: pd.DataFrame, *, outcome: str, features, cluster: str = "organisation",
+                     alpha: float = 0.05, bootstrap: int = 9999, weights: str = "rademacher",
+                     seed: int = 0, randomised: bool = False,
+                     quality: QualityLog | None = None) -> pd.DataFrame:
+    """Logistic model of a 0/1 outcome, with standard errors clustered by organisation.
+
+    A statsmodels ``Logit`` with an intercept; numeric and boolean features enter as they
+    are, categorical features (dtype object, string or category) are dummy-coded with their
+    most common level as the reference (terms named ``feature[level]``). Standard errors are
+    cluster-robust by `cluster` (``cov_type="cluster"``, statsmodels' default small-sample
+    correction), with normal-theory intervals and p-values.
+
+    Few clusters: cluster-robust tests over-reject when there are only 5-15 organisations,
+    so each term also gets ``wild_p_value_lpm``, a wild cluster restricted bootstrap (WCR11,
+    :func:`wild_cluster_pvalues`) p-value for the same term in the *linear probability
+    model* (OLS of the 0/1 outcome on the same design), not in the logistic model itself.
+    Trust a term's association only when both p-values agree. Rows with a missing value in
+    any used column are dropped and counted in `quality`.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per learner.
+    outcome : str
+        0/1 (or boolean) column, e.g. still engaged in week 6.
+    features : list of str
+        Feature columns.
+    cluster : str
+        Cluster column (organisation).
+    alpha : float
+        1 - confidence level of the intervals.
+    bootstrap : int
+        Wild bootstrap draws; all 2**G sign vectors are used instead when 2**G <= bootstrap.
+    weights : {"rademacher", "webb"}
+        Wild bootstrap weights (Webb's six-point weights are drawn, never enumerated).
+    seed : int
+        Seed for drawn weights.
+    randomised : bool
+        Whether the features were randomly assigned; sets the ``design`` column.
+
+    Returns
+    -------
+    DataFrame, one row per term (the intercept first): term, odds_ratio, ci_low, ci_high,
+    p_value (cluster-robust), wild_p_value_lpm, n, events (outcome == 1), clusters, design.
+    """
+    import statsmodels.api as sm
+
+    what = "logistic_drivers table"
+    quality = quality if quality is not None else QualityLog()
+    features, cols = _check_features(table, outcome, features, cluster, what)
+    data = _complete(table, cols, what, quality)
+    y = _binary(data[outcome], outcome, what)
+    x = _design(data, features)
+    groups = pd.factorize(data[cluster])[0]
+    if len(np.unique(groups)) < 2:
+        raise ValueError(f"{what}: column {cluster!r} needs at least two clusters")
+    fit = sm.Logit(y, x).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
+    ci = np.exp(fit.conf_int(alpha=alpha))
+    wild = wild_cluster_pvalues(y, x.to_numpy(), groups, bootstrap=bootstrap, weights=weights,
+                                seed=seed)
+    return pd.DataFrame({
+        "term": list(x.columns), "odds_ratio": np.exp(fit.params.to_numpy()),
+        "ci_low": ci.iloc[:, 0].to_numpy(), "ci_high": ci.iloc[:, 1].to_numpy(),
+        "p_value": fit.pvalues.to_numpy(), "wild_p_value_lpm": wild,
+        "n": len(y), "events": int(y.sum()), "clusters": int(groups.max() + 1),
+        "design": _design_value(randomised)})
+
+
+# ---- time-varying Cox
+
+
+def _monday(ts: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(ts, utc=True).dt.floor("D")
+    return ts - pd.to_timedelta(ts.dt.weekday, unit="D")
+
+
+def time_varying_table(learner_weeks: pd.DataFrame, disengaged: pd.DataFrame, *, covariates,
+                       lag_weeks: int, idle_days: int = 28, learner: str = "learner_id",
+                       course: str = "course",
+                       quality: QualityLog | None = None) -> pd.DataFrame:
+    """Long (start, stop] table of weekly activity for a Cox model with time-varying covariates.
+
+    Time counts whole weeks (Monday 00:00 UTC) since the learner's first active week, which
+    is week 0. With L the week of the learner's last active day (``last_active`` of
+    :func:`engagement.retention.disengagement`):
+
+    - a learner seen to disengage (``event`` True) has rows k = 1 .. L + 1, and the event
+      on row k = L + 1 only: they disengaged in the week after their last active week;
+    - a censored learner has rows k = 1 .. L, no event: they are followed until the week of
+      their last active day and no further (a learner censored in week 0 has no rows);
+    - learners who never started are left out.
+
+    Row k covers the interval (k - 1, k]. Its covariates are those of week k - `lag_weeks`
+    (0 when the learner had no row in `learner_weeks` that week, or before week 0). The lag
+    must cover the idle window that defines disengagement (ceil(idle_days / 7) weeks): the
+    weeks just before an event are idle by definition, so shorter lags let the outcome leak
+    into the covariate. Rows of `learner_weeks` for the same learner, course and week (split
+    by some other column) are summed.
+
+    Parameters
+    ----------
+    learner_weeks : DataFrame
+        learner, course, week_start (UTC) and the covariate columns; only active weeks.
+    disengaged : DataFrame
+        From :func:`engagement.retention.disengagement`: learner, course, started,
+        first_active, last_active, event; organisation is carried along when present.
+    covariates : list of str
+        Numeric columns of `learner_weeks`.
+    lag_weeks : int
+        Weeks between the covariate's week and the interval's end; at least 1 and at least
+        ceil(idle_days / 7).
+    idle_days : int
+        The idle window used by ``disengagement`` (its default is 28).
+
+    Returns
+    -------
+    DataFrame, one row per learner and week k: id (int, one per learner and course),
+    learner, course, [organisation], week (k), start (k - 1), stop (k), event (bool), and
+    the covariate columns (float).
+    """
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    quality = quality if quality is not None else QualityLog()
+    if lag_weeks < 1:
+        raise ValueError(f"lag_weeks must be at least 1, not {lag_weeks}")
+    idle_weeks = math.ceil(idle_days / 7)
+    if lag_weeks < idle_weeks:
+        raise ValueError(f"lag_weeks={lag_weeks} is shorter than the idle window of {idle_days} "
+                         f"days ({idle_weeks} weeks): the outcome would leak into the covariates")
+    keys = [learner, course]
+    require_columns(learner_weeks, [*keys, "week_start", *covariates], "learner_weeks")
+    require_columns(disengaged, [*keys, "first_active", "last_active", "event"], "disengaged")
+    d = disengaged[disengaged["first_active"].notna() & disengaged["last_active"].notna()
+                   & disengaged["event"].notna()]
+    if len(d) < len(disengaged):
+        quality.count("disengaged", "never started: no time at risk", len(disengaged) - len(d))
+    extra = [c for c in ("organisation",) if c in d.columns]
+    d = d[[*keys, *extra, "first_active", "last_active", "event"]].reset_index(drop=True)
+    w0 = _monday(d["first_active"])
+    last = ((_monday(d["last_active"]) - w0).dt.days // 7).to_numpy()
+    event = d["event"].astype(bool).to_numpy()
+    n_rows = last + event
+    if (n_rows == 0).any():
+        quality.count("disengaged", "censored in their first week: no interval at risk",
+                      int((n_rows == 0).sum()))
+    idx = np.repeat(np.arange(len(d)), n_rows)
+    week = np.concatenate([np.arange(1, n + 1) for n in n_rows]) if len(idx) else \
+        np.array([], dtype=int)
+    long = d.loc[idx, [*keys, *extra]].reset_index(drop=True)
+    long.insert(0, "id", idx)
+    long["week"] = week.astype("int64")
+    long["start"] = long["week"] - 1
+    long["stop"] = long["week"]
+    long["event"] = event[idx] & (week == n_rows[idx])
+    # weekly covariates indexed by week since the learner's first active week
+    weeks = learner_weeks[[*keys, "week_start", *covariates]].merge(
+        d[keys].assign(_w0=w0), on=keys, how="inner")
+    weeks["_j"] = (_monday(weeks["week_start"]) - weeks["_w0"]).dt.days // 7
+    weeks = weeks.groupby([*keys, "_j"], as_index=False)[covariates].sum()
+    long["_j"] = long["week"] - lag_weeks
+    long = long.merge(weeks, on=[*keys, "_j"], how="left")
+    long[covariates] = long[covariates].astype(float).fillna(0.0)
+    return long.drop(columns="_j")
+
+
+def cox_time_varying(long: pd.DataFrame, *, covariates, id_col: str = "id", start: str = "start",
+                     stop: str = "stop", event: str = "event", alpha: float = 0.05,
+                     randomised: bool = False) -> pd.DataFrame:
+    """Cox model with time-varying covariates (lifelines ``CoxTimeVaryingFitter``).
+
+    Parameters
+    ----------
+    long : DataFrame
+        From :func:`time_varying_table`, or any (start, stop] table.
+    covariates : list of str
+        Covariate columns.
+
+    Returns
+    -------
+    DataFrame, one row per covariate: term, hazard_ratio (of disengaging, per unit),
+    ci_low, ci_high, p_value, n (learners), events, design.
+    """
+    from lifelines import CoxTimeVaryingFitter
+
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    require_columns(long, [id_col, start, stop, event, *covariates], "time-varying table")
+    df = long[[id_col, start, stop, event, *covariates]].copy()
+    df[event] = df[event].astype(bool)
+    ctv = CoxTimeVaryingFitter(alpha=alpha)
+    ctv.fit(df, id_col=id_col, event_col=event, start_col=start, stop_col=stop)
+    s, ci = ctv.summary, ctv.confidence_intervals_
+    return pd.DataFrame({
+        "term": list(s.index), "hazard_ratio": s["exp(coef)"].to_numpy(),
+        "ci_low": np.exp(ci.iloc[:, 0].to_numpy()), "ci_high": np.exp(ci.iloc[:, 1].to_numpy()),
+        "p_value": s["p"].to_numpy(), "n": int(df[id_col].nunique()),
+        "events": int(df[event].sum()), "design": _design_value(randomised)})
+
+
+# ---- out-of-sample discrimination
+
+
+def auc(scores, labels) -> float:
+    """Area under the ROC curve: the Mann-Whitney U of the positives over n1 * n0.
+
+    Ties count one half (midranks). NaN when either class is empty.
+    """
+    scores, labels = np.asarray(scores, float), np.asarray(labels).astype(bool)
+    n1, n0 = labels.sum(), (~labels).sum()
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = stats.rankdata(scores)
+    return float((ranks[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def group_folds(groups, *, folds: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """Assign whole groups to folds.
+
+    ``folds=None``: one fold per group (leave one group out), in sorted group order.
+    Otherwise groups are shuffled with `seed`, then taken from largest to smallest (stable)
+    and each put in the fold with the fewest rows so far, as scikit-learn's GroupKFold does.
+
+    Returns
+    -------
+    DataFrame, one row per group: group, rows, fold (int, 1-based).
+    """
+    sizes = pd.Series(groups).value_counts().sort_index()
+    if folds is None:
+        return pd.DataFrame({"group": sizes.index, "rows": sizes.to_numpy(),
+                             "fold": np.arange(1, len(sizes) + 1)})
+    if not 2 <= folds <= len(sizes):
+        raise ValueError(f"folds must be between 2 and the number of groups ({len(sizes)})")
+    order = np.random.default_rng(seed).permutation(len(sizes))
+    shuffled = sizes.iloc[order]
+    shuffled = shuffled.iloc[np.argsort(-shuffled.to_numpy(), kind="stable")]
+    load = np.zeros(folds)
+    fold = {}
+    for grp, n in shuffled.items():
+        f = int(np.argmin(load))
+        fold[grp] = f + 1
+        load[f] += n
+    return pd.DataFrame({"group": sizes.index, "rows": sizes.to_numpy(),
+                         "fold": [fold[g] for g in sizes.index]})
+
+
+def _logit_params(x: np.ndarray, y: np.ndarray, ridge: float = 0.0,
+                  max_iter: int = 50) -> np.ndarray:
+    """Logistic coefficients by Newton-Raphson, with an optional L2 penalty (not on column 0)."""
+    beta = np.zeros(x.shape[1])
+    pen = np.full(x.shape[1], ridge)
+    pen[0] = 0.0
+    for _ in range(max_iter):
+        eta = np.clip(x @ beta, -30, 30)
+        p = 1 / (1 + np.exp(-eta))
+        grad = x.T @ (y - p) - pen * beta
+        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(pen)
+        step = np.linalg.solve(hess, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            return beta
+    raise np.linalg.LinAlgError("logistic fit did not converge")
+
+
+def _predict_logit(x_train, y_train, x_test) -> np.ndarray:
+    # Separation or a level absent from the training folds makes the plain MLE diverge;
+    # a tiny ridge penalty keeps the out-of-fold prediction usable without changing ranks much.
+    try:
+        beta = _logit_params(x_train, y_train)
+        if np.max(np.abs(beta)) > 25:
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        beta = _logit_params(x_train, y_train, ridge=1e-2, max_iter=200)
+    return x_test @ beta
+
+
+def _fold_table(predict, score, data, group, folds, seed, n_boot, randomised,
+                extra_counts, boot_from_counts=None) -> pd.DataFrame:
+    assign = group_folds(data[group], folds=folds, seed=seed)
+    fold_of = data[group].map(dict(zip(assign["group"], assign["fold"]))).to_numpy()
+    oof = np.full(len(data), np.nan)
+    rows = []
+    for f in sorted(assign["fold"].unique()):
+        test = fold_of == f
+        oof[test] = predict(~test, test)
+        held = sorted(map(str, pd.unique(data[group].to_numpy()[test])))
+        train = sorted(map(str, pd.unique(data[group].to_numpy()[~test])))
+        rows.append({"fold": str(f), "held_out_groups": ", ".join(held),
+                     "train_groups": ", ".join(train), "n": int(test.sum()),
+                     **extra_counts(test), "score": score(oof[test], test)})
+    # pooled: every prediction made out of fold; interval from resampling whole groups
+    codes, uniq = pd.factorize(data[group])
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(codes == c) for c in range(len(uniq))]
+    picks = rng.integers(0, len(uniq), (n_boot, len(uniq)))
+    if boot_from_counts is not None:
+        # statistic from per-organisation-pair counts: m' K m for multiplicities m
+        mult = np.stack([np.bincount(p, minlength=len(uniq)) for p in picks]) if n_boot else \
+            np.zeros((0, len(uniq)))
+        boots = boot_from_counts(oof, codes, len(uniq), mult)
+    else:
+        boots = np.array([score(oof[ix], ix) for ix in
+                          (np.concatenate([members[c] for c in p]) for p in picks)])
+    boots = boots[np.isfinite(boots)]
+    everything = np.ones(len(data), bool)
+    rows.append({"fold": "pooled", "held_out_groups": "all", "train_groups": "",
+                 "n": len(data), **extra_counts(everything),
+                 "score": score(oof, np.arange(len(data))),
+                 "ci_low": np.quantile(boots, 0.025) if len(boots) else np.nan,
+                 "ci_high": np.quantile(boots, 0.975) if len(boots) else np.nan})
+    out = pd.DataFrame(rows)
+    out["design"] = _design_value(randomised)
+    return out
+
+
+def grouped_cross_validation(table: pd.DataFrame, *, outcome: str, features,
+                             group: str = "organisation", folds: int | None = None,
+                             n_boot: int = 1000, seed: int = 0, randomised: bool = False,
+                             quality: QualityLog | None = None) -> pd.DataFrame:
+    """Out-of-sample AUC of the logistic model, with folds that keep each organisation whole.
+
+    Each fold's organisations are held out; a logistic model (same design as
+    :func:`logistic_drivers`, dummy coding fixed on the whole table) is fitted on the other
+    folds and scores the held-out learners. When the maximum-likelihood fit fails or
+    diverges (separation), a small ridge penalty (0.01) is used for that fold. The pooled
+    row is the AUC of all out-of-fold predictions, with a 95% percentile interval from
+    resampling organisations with replacement (`n_boot` times).
+
+    Parameters
+    ----------
+    folds : int, optional
+        None: leave one organisation out; otherwise that many folds (:func:`group_folds`).
+
+    Returns
+    -------
+    DataFrame, one row per fold and a last row with fold "pooled": fold (str),
+    held_out_groups, train_groups (comma-separated), n, events, auc, ci_low, ci_high
+    (pooled row only), design.
+    """
+    what = "grouped_cross_validation table"
+    quality = quality if quality is not None else QualityLog()
+    features, cols = _check_features(table, outcome, features, group, what)
+    data = _complete(table, cols, what, quality).reset_index(drop=True)
+    y = _binary(data[outcome], outcome, what)
+    x = _design(data, features).to_numpy()
+
+    def predict(train, test):
+        return _predict_logit(x[train], y[train], x[test])
+
+    out = _fold_table(predict, lambda s, ix: auc(s, y[ix]), data, group, folds, seed,
+                      n_boot, randomised, lambda ix: {"events": int(y[ix].sum())})
+    return out.rename(columns={"score": "auc"})[
+        ["fold", "held_out_groups", "train_groups", "n", "events", "auc", "ci_low", "ci_high",
+         "design"]]
+
+
+def grouped_concordance(durations_table: pd.DataFrame, *, duration: str, event: str, features,
+                        group: str = "organisation", folds: int | None = None,
+                        n_boot: int = 1000, penalizer: float = 0.0, seed: int = 0,
+                        randomised: bool = False,
+                        quality: QualityLog | None = None) -> pd.DataFrame:
+    """Out-of-sample concordance of a Cox model, with folds that keep each organisation whole.
+
+    A lifelines ``CoxPHFitter`` (numeric features; categorical ones dummy-coded as in
+    :func:`logistic_drivers`) is fitted on the other folds; the held-out learners are scored
+    by their partial hazard and Harrell's C is ``concordance_index(duration, -hazard,
+    event)`` (higher hazard, shorter time). The pooled row scores all out-of-fold partial
+    hazards together, with a percentile interval from resampling organisations.
+
+    Returns
+    -------
+    DataFrame, one row per fold and a last row with fold "pooled": fold, held_out_groups,
+    train_groups, n, events, concordance, ci_low, ci_high (pooled row only), design.
+    """
+    from lifelines import CoxPHFitter
+    from lifelines.utils import concordance_index
+
+    what = "grouped_concordance table"
+    quality = quality if quality is not None else QualityLog()
+    features, cols = _check_features(durations_table, duration, features, group, what)
+    require_columns(durations_table, [event], what)
+    data = _complete(durations_table, [*cols, event], what, quality).reset_index(drop=True)
+    t = data[duration].to_numpy(float)
+    e = data[event].astype(bool).to_numpy()
+    x = _design(data, features, intercept=False)
+    x.columns = [f"x{i}" for i in range(x.shape[1])]  # lifelines needs plain names
+
+    def predict(train, test):
+        df = x[train].assign(_t=t[train], _e=e[train])
+        cph = CoxPHFitter(penalizer=penalizer).fit(df, duration_col="_t", event_col="_e")
+        return np.log(cph.predict_partial_hazard(x[test]).to_numpy())
+
+    def score(s, ix):
+        try:
+            return concordance_index(t[ix], -s, e[ix])
+        except ZeroDivisionError:  # no comparable pairs
+            return float("nan")
+
+    out = _fold_table(predict, score, data, group, folds, seed, n_boot, randomised,
+                      lambda ix: {"events": int(e[ix].sum())},
+                      boot_from_counts=lambda s, codes, g, m: _boot_concordance(t, e, -s, codes,
+                                                                                g, m))
+    return out.rename(columns={"score": "concordance"})[
+        ["fold", "held_out_groups", "train_groups", "n", "events", "concordance", "ci_low",
+         "ci_high", "design"]]
+
+
+def _boot_concordance(t, e, pred, codes, g, mult) -> np.ndarray:
+    """Harrell's C of resampled organisations from organisation-pair counts.
+
+    A pair is comparable when the shorter time is an event (tied times are not compared);
+    concordant when its predicted survival `pred` is the lower one (ties count one half).
+    Copies of an organisation drawn m times contribute m * m times its within counts, and
+    pairs of two organisations m_g * m_h times its between counts; a learner and its own copy
+    are never comparable. Returns one C per row of `mult`.
+    """
+    conc = np.zeros((g, g))
+    comp = np.zeros((g, g))
+    for i in np.flatnonzero(e):
+        later = t > t[i]
+        if not later.any():
+            continue
+        cj = codes[later]
+        comp[codes[i]] += np.bincount(cj, minlength=g)
+        hit = (pred[i] < pred[later]) + 0.5 * (pred[i] == pred[later])
+        conc[codes[i]] += np.bincount(cj, weights=hit, minlength=g)
+    num = np.einsum("bg,gh,bh->b", mult, conc, mult)
+    den = np.einsum("bg,gh,bh->b", mult, comp, mult)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return num / den
+
+
+# ---- standardised effects and their ranks
+
+
+def standardised_effects(table: pd.DataFrame, *, outcome: str, features,
+                         cluster: str = "organisation", n_boot: int = 500, alpha: float = 0.05,
+                         seed: int = 0, randomised: bool = False,
+                         quality: QualityLog | None = None) -> pd.DataFrame:
+    """Log-odds per standard deviation of each feature, and how firmly the features rank.
+
+    Every feature (numeric or boolean; binary ones too, so a 0/1 feature's effect is per SD
+    of that 0/1 column, not for 1 versus 0) is scaled to mean 0 and SD 1 (sample SD,
+    ddof=1) on the full data, and one logistic model holds them all. A bootstrap resamples
+    whole clusters (organisations) with replacement, keeps the full-data scaling, refits,
+    and ranks the features by |effect| in each sample. Samples whose fit fails (separation,
+    no convergence, a constant column) are left out and counted in ``failed_fits``.
+
+    Returns
+    -------
+    DataFrame, one row per feature, strongest first: term, effect (log-odds per SD),
+    odds_ratio_per_sd, ci_low, ci_high (percentile interval of the effect), rank (by
+    |effect| in the full data, 1 = strongest), rank_low, rank_high (percentile interval of
+    the rank), n, events, clusters, n_boot, failed_fits, design.
+    """
+    import statsmodels.api as sm
+
+    what = "standardised_effects table"
+    quality = quality if quality is not None else QualityLog()
+    features, cols = _check_features(table, outcome, features, cluster, what)
+    data = _complete(table, cols, what, quality).reset_index(drop=True)
+    y = _binary(data[outcome], outcome, what)
+    for f in features:
+        if _is_categorical(data[f]):
+            raise ValueError(f"{what}: feature column {f!r} is not numeric; standardised "
+                             "effects need numeric or boolean features")
+    raw = data[features].astype(float)
+    sd = raw.std()
+    if (sd == 0).any():
+        raise ValueError(f"{what}: constant feature column(s) {', '.join(sd.index[sd == 0])}")
+    z = (raw - raw.mean()) / sd
+    x = np.column_stack([np.ones(len(z)), z.to_numpy()])
+    full = sm.Logit(y, x).fit(disp=0).params[1:]
+    rank = _ranks(full)
+    codes, uniq = pd.factorize(data[cluster])
+    members = [np.flatnonzero(codes == c) for c in range(len(uniq))]
+    rng = np.random.default_rng(seed)
+    effects, failed = [], 0
+    for _ in range(n_boot):
+        ix = np.concatenate([members[c] for c in rng.integers(0, len(uniq), len(uniq))])
+        xb, yb = x[ix], y[ix]
+        try:
+            if yb.min() == yb.max() or np.linalg.matrix_rank(xb) < x.shape[1]:
+                raise np.linalg.LinAlgError
+            b = _logit_params(xb, yb)[1:]
+            if not np.all(np.isfinite(b)) or np.max(np.abs(b)) > 25:
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            failed += 1
+            continue
+        effects.append(b)
+    q = [alpha / 2, 1 - alpha / 2]
+    if effects:
+        boot = np.array(effects)
+        ci = np.quantile(boot, q, axis=0)
+        ranks = np.apply_along_axis(_ranks, 1, boot)
+        rci = np.quantile(ranks, q, axis=0)
+    else:
+        ci = rci = np.full((2, len(features)), np.nan)
+    out = pd.DataFrame({
+        "term": features, "effect": full, "odds_ratio_per_sd": np.exp(full),
+        "ci_low": ci[0], "ci_high": ci[1], "rank": rank, "rank_low": rci[0],
+        "rank_high": rci[1], "n": len(y), "events": int(y.sum()), "clusters": len(uniq),
+        "n_boot": n_boot, "failed_fits": failed, "design": _design_value(randomised)})
+    return out.sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+def _ranks(effects) -> np.ndarray:
+    """1 = largest |effect|; ties share the lower (better) rank."""
+    return stats.rankdata(-np.abs(np.asarray(effects, float)), method="min").astype(int)
+
+
+# ---- words
+
+
+def describe_drivers(results: pd.DataFrame, *, randomised: bool = False, alpha: float = 0.05,
+                     top: int = 3, outcome: str = "still being engaged") -> str:
+    """Plain-English sentences on the strongest terms of a model table.
+
+    Takes the output of :func:`logistic_drivers` (odds_ratio), :func:`standardised_effects`
+    (odds_ratio_per_sd) or :func:`cox_time_varying` (hazard_ratio). The `top` terms are
+    those with the smallest p-value (or the best rank); a term whose interval covers 1 is
+    reported as "no clear difference". Unless `randomised`, the sentences speak of
+    association ("goes with") and end with a caveat that these are not causes.
+    """
+    ratio = next((c for c in ("odds_ratio", "odds_ratio_per_sd", "hazard_ratio")
+                  if c in results.columns), None)
+    if ratio is None:
+        raise ValueError("results: expected a column odds_ratio, odds_ratio_per_sd or "
+                         f"hazard_ratio; it has {', '.join(results.columns)}")
+    require_columns(results, ["term", "ci_low", "ci_high"], "results")
+    r = results[results["term"] != INTERCEPT]
+    if "p_value" in r.columns:
+        r = r.sort_values("p_value", kind="stable")
+    elif "rank" in r.columns:
+        r = r.sort_values("rank", kind="stable")
+    r = r.head(top)
+    level = f"{100 * (1 - alpha):.0f}% CI"
+    what = "hazard of disengaging" if ratio == "hazard_ratio" else f"odds of {outcome}"
+    label = "HR" if ratio == "hazard_ratio" else "OR"
+    unit = " per standard deviation" if ratio == "odds_ratio_per_sd" else ""
+    verb = "leads to" if randomised else "goes with"
+    sentences = []
+    for _, row in r.iterrows():
+        nums = f"({label} {row[ratio]:.2f}, {level} {row['ci_low']:.2f} to {row['ci_high']:.2f})"
+        subject = f"A higher {row['term']}{unit}"
+        if row["ci_low"] <= 1 <= row["ci_high"]:
+            sentences.append(f"{row['term']}: no clear difference in the {what} {nums}.")
+        else:
+            direction = "higher" if row[ratio] > 1 else "lower"
+            sentences.append(f"{subject} {verb} {direction} {what} {nums}.")
+        wild = row.get("wild_p_value_lpm")
+        if wild is not None and pd.notna(wild) and (row["p_value"] < alpha) != (wild < alpha):
+            sentences.append(f"With few organisations, the wild cluster bootstrap (p = "
+                             f"{wild:.2f}) does not confirm the cluster-robust test "
+                             f"(p = {row['p_value']:.2f}) for {row['term']}.")
+    if not sentences:
+        sentences.append("No terms to describe.")
+    if not randomised:
+        sentences.append("These are associations in observational data, not causes: learners "
+                         "who behave differently early on may differ in other ways too.")
+    return " ".join(sentences)
