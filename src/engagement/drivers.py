@@ -1,5 +1,11 @@
 """What early behaviour goes with a learner still being engaged weeks later.
 
+Features from each learner's first days (:func:`early_features`: actions by type, places
+used, forum posts and replies, sessions attended, acquisition channel, and colleagues'
+activity just before, leave-one-out), the mix of places they engaged in
+(:func:`channel_mix`), and what became of them (:func:`later_outcomes`: active in a later
+window, completion, time to disengagement censored as in :mod:`engagement.retention`).
+
 Models for the question "which early behaviours go with sustained engagement": a logistic
 model with cluster-robust standard errors and a wild cluster bootstrap check for few
 organisations, a Cox model with time-varying weekly covariates, out-of-sample
@@ -28,7 +34,207 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from engagement import activity
+from engagement.activity import ONLINE_SOURCES
+from engagement.retention import KEYS, disengagement, wilson_interval
 from engagement.schema import QualityLog, require_columns
+
+# ---- features: the first days, colleagues before them, and what became of the learner
+
+PLACES = {"lms": "platform", "forum": "forum", "webinar": "live sessions",
+          "tutorial": "live sessions", "face_to_face": "live sessions",
+          "social_group": "social group"}
+"""Where a learner engages: the contract's sources grouped into places for the channel mix."""
+COMPLETED_RESULTS = ("completed", "passed", "distinction")
+SESSION_SOURCES = ("webinar", "tutorial", "face_to_face")
+
+
+def _first_active(events: pd.DataFrame) -> pd.Series:
+    online = events[events["source"].isin(ONLINE_SOURCES)]
+    return online.groupby(KEYS)["timestamp"].min().rename("window_start")
+
+
+def early_features(events: pd.DataFrame, learners: pd.DataFrame, *,
+                   window_days: int = 7) -> pd.DataFrame:
+    """What each learner did in their first `window_days` days, and what their colleagues did before.
+
+    The window starts at the learner's first online (``lms``/``forum``) event and lasts
+    `window_days` days. Learners who never started have no row.
+
+    Parameters
+    ----------
+    events, learners : DataFrame
+        Contract tables.
+    window_days : int
+        Length of the early window in days.
+
+    Returns
+    -------
+    DataFrame, one row per started learner and course: learner_id, course, organisation,
+    acquisition_channel, window_start, window_end, active_days (distinct UTC days with online
+    activity), ``actions_<action>`` (online events by action, summing ``count``), ``uses_<place>``
+    (bool, for each place of :data:`PLACES` seen in the data), posts (discussions started),
+    replies_given (replies to another learner), replies_received (replies by other learners
+    to them), sessions_attended (webinars, tutorials and face-to-face sessions joined),
+    colleague_activity (share of the learner's colleagues, same organisation and course and
+    the learner excluded, who were active online in the `window_days` days before the
+    learner's window began; NaN without an organisation or without colleagues).
+    """
+    require_columns(events, [*KEYS, "timestamp", "source", "action", "target_learner_id",
+                             "count"], "events")
+    require_columns(learners, [*KEYS, "organisation", "acquisition_channel"], "learners")
+    span = pd.Timedelta(days=window_days)
+    start = _first_active(events)
+    ev = events.join(start, on=KEYS, how="inner")
+    ev = ev[(ev["timestamp"] >= ev["window_start"]) & (ev["timestamp"] < ev["window_start"] + span)]
+    online = ev[ev["source"].isin(ONLINE_SOURCES)]
+    out = start.reset_index()
+    out["window_end"] = out["window_start"] + span
+    out = out.merge(online.groupby(KEYS)["timestamp"].agg(lambda t: t.dt.floor("D").nunique())
+                    .rename("active_days").reset_index(), on=KEYS, how="left")
+    actions = online.pivot_table(index=KEYS, columns="action", values="count", aggfunc="sum",
+                                 fill_value=0)
+    actions.columns = [f"actions_{a}" for a in actions.columns]
+    out = out.join(actions, on=KEYS)
+    places = ev.assign(place=ev["source"].map(PLACES)).dropna(subset=["place"])
+    used = pd.crosstab([places["learner_id"], places["course"]], places["place"]) > 0
+    used.columns = [f"uses_{p.replace(' ', '_')}" for p in used.columns]
+    used.index.names = KEYS
+    out = out.join(used, on=KEYS)
+    forum = online[online["source"] == "forum"]
+    peer = forum["action"].eq("reply") & forum["target_learner_id"].notna() & \
+        forum["target_learner_id"].ne(forum["learner_id"])
+    out = out.join(forum[forum["action"] == "post"].groupby(KEYS).size().rename("posts"), on=KEYS)
+    out = out.join(forum[peer].groupby(KEYS).size().rename("replies_given"), on=KEYS)
+    # replies to a learner count when they fall inside that learner's own window
+    to = events[events["source"].eq("forum") & events["action"].eq("reply")
+                & events["target_learner_id"].notna()
+                & events["target_learner_id"].ne(events["learner_id"])]
+    to = to.drop(columns="learner_id").rename(columns={"target_learner_id": "learner_id"}) \
+        .join(start, on=KEYS, how="inner")
+    to = to[(to["timestamp"] >= to["window_start"]) & (to["timestamp"] < to["window_start"] + span)]
+    out = out.join(to.groupby(KEYS).size().rename("replies_received"), on=KEYS)
+    attended = ev[ev["source"].isin(SESSION_SOURCES) & ev["action"].eq("attend")]
+    out = out.join(attended.groupby(KEYS).size().rename("sessions_attended"), on=KEYS)
+    counts = [c for c in out.columns if c.startswith("actions_")] + [
+        "active_days", "posts", "replies_given", "replies_received", "sessions_attended"]
+    out[counts] = out[counts].fillna(0).astype("int64")
+    uses = [c for c in out.columns if c.startswith("uses_")]
+    out[uses] = out[uses].fillna(False).astype(bool)
+    out = out.merge(learners[[*KEYS, "organisation", "acquisition_channel"]].drop_duplicates(KEYS),
+                    on=KEYS, how="left")
+    out["colleague_activity"] = colleague_activity(events, learners, out, window_days=window_days)
+    front = [*KEYS, "organisation", "acquisition_channel", "window_start", "window_end"]
+    return out[front + [c for c in out.columns if c not in front]].reset_index(drop=True)
+
+
+def colleague_activity(events: pd.DataFrame, learners: pd.DataFrame, windows: pd.DataFrame, *,
+                       window_days: int = 7) -> pd.Series:
+    """Leave-one-out share of colleagues active online just before each learner's window.
+
+    Colleagues are the other learners of the same organisation and course; the learner is
+    never among them. Activity counts in the `window_days` days before ``window_start``.
+
+    Returns
+    -------
+    Series aligned with `windows` (NaN where the learner has no organisation or no colleague).
+    """
+    span = pd.Timedelta(days=window_days)
+    org = learners[[*KEYS, "organisation"]].dropna().drop_duplicates(KEYS)
+    online = events[events["source"].isin(ONLINE_SOURCES)][[*KEYS, "timestamp"]]
+    w = windows[[*KEYS, "window_start"]].reset_index().merge(org, on=KEYS, how="left")
+    # every (learner, colleague) pair of an organisation and course, the learner left out
+    pairs = w.merge(org.rename(columns={"learner_id": "colleague"}), on=["course", "organisation"])
+    pairs = pairs[pairs["colleague"] != pairs["learner_id"]]
+    act = online.rename(columns={"learner_id": "colleague"}).merge(
+        pairs[["index", "colleague", "course", "window_start"]], on=["colleague", "course"])
+    act = act[(act["timestamp"] >= act["window_start"] - span) & (act["timestamp"] < act["window_start"])]
+    active = act.groupby("index")["colleague"].nunique()
+    total = pairs.groupby("index")["colleague"].nunique()
+    share = (active.reindex(total.index, fill_value=0) / total)
+    return share.reindex(w["index"]).set_axis(windows.index)
+
+
+def later_outcomes(features: pd.DataFrame, events: pd.DataFrame, learners: pd.DataFrame,
+                   courses: pd.DataFrame, outcomes: pd.DataFrame | None = None, *,
+                   later_weeks: tuple[int, int] = (4, 8), idle_days: int = 28) -> pd.DataFrame:
+    """What became of each learner: active in a later window, completion, time to disengagement.
+
+    Parameters
+    ----------
+    features : DataFrame
+        From :func:`early_features` (its window_start anchors the later window).
+    events, learners, courses, outcomes : DataFrame
+        Contract tables.
+    later_weeks : (int, int)
+        The later window, in weeks after window_start: [first, last) (default weeks 4 to 8).
+    idle_days : int
+        As in :func:`engagement.retention.disengagement`.
+
+    Returns
+    -------
+    DataFrame, one row per learner of `features`: learner_id, course, active_later (1/0;
+    missing when the learner's observation ended before the later window did: never guessed),
+    completed (1/0; missing while the course has not ended and the learner neither completed
+    nor withdrew), duration_days and event (time from first to last activity and whether
+    disengagement was seen, from :func:`engagement.retention.disengagement`).
+    """
+    first, last = later_weeks
+    if not 0 < first < last:
+        raise ValueError(f"later_weeks must be (first, last) with 0 < first < last, not {later_weeks}")
+    days = activity.learner_days(events)
+    dis = disengagement(days, learners, courses, outcomes, idle_days=idle_days)
+    f = features[[*KEYS, "window_start"]].merge(
+        dis[[*KEYS, "duration_days", "event", "observed_until"]], on=KEYS, how="left")
+    lo, hi = f["window_start"] + pd.Timedelta(weeks=first), f["window_start"] + pd.Timedelta(weeks=last)
+    online_days = days[[*KEYS, "day"]].merge(f[KEYS].assign(lo=lo.dt.floor("D"), hi=hi), on=KEYS)
+    seen = online_days[(online_days["day"] >= online_days["lo"]) & (online_days["day"] < online_days["hi"])]
+    active = f.set_index(KEYS).index.isin(seen.set_index(KEYS).index)
+    observed = f["observed_until"] >= hi
+    f["active_later"] = pd.array(np.where(observed, active.astype(int), pd.NA), dtype="Int64")
+    result = pd.Series(pd.NA, index=f.index, dtype="Int64")
+    if outcomes is not None:
+        o = f[KEYS].merge(outcomes[[*KEYS, "final_result"]].drop_duplicates(KEYS), on=KEYS,
+                          how="left").merge(courses[["course", "ends_at", "observation_end"]],
+                                            on="course", how="left")
+        ended = o["ends_at"].notna() & (o["ends_at"] <= o["observation_end"])
+        done = o["final_result"].isin(COMPLETED_RESULTS)
+        settled = done | o["final_result"].isin(("failed", "withdrawn")) | ended
+        result = pd.Series(np.where(settled, done.astype(int), pd.NA), index=f.index).astype("Int64")
+    f["completed"] = result
+    return f[[*KEYS, "active_later", "completed", "duration_days", "event"]]
+
+
+def channel_mix(features: pd.DataFrame, later: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Which combinations of places learners engaged in early, and how each fared later.
+
+    Parameters
+    ----------
+    features : DataFrame
+        From :func:`early_features` (its ``uses_*`` columns).
+    later : DataFrame
+        From :func:`later_outcomes`.
+
+    Returns
+    -------
+    DataFrame, one row per combination (largest first): places (e.g. "platform + forum"),
+    learners, followed (learners whose later window was observed), active_later, share,
+    ci_low, ci_high (Wilson).
+    """
+    uses = [c for c in features.columns if c.startswith("uses_")]
+    names = [c.removeprefix("uses_").replace("_", " ") for c in uses]
+    order = sorted(range(len(uses)), key=lambda i: (names[i] != "platform", names[i]))
+    label = features[uses].apply(
+        lambda r: " + ".join(names[i] for i in order if r.iloc[i]) or "none", axis=1)
+    t = features[KEYS].assign(places=label).merge(later[[*KEYS, "active_later"]], on=KEYS)
+    g = t.groupby("places").agg(learners=("learner_id", "size"),
+                                followed=("active_later", "count"),
+                                active_later=("active_later", "sum")).reset_index()
+    g["active_later"] = g["active_later"].astype("int64")
+    g["share"] = g["active_later"] / g["followed"].where(g["followed"] > 0)
+    g["ci_low"], g["ci_high"] = wilson_interval(g["active_later"], g["followed"], alpha=alpha)
+    return g.sort_values("learners", ascending=False, kind="stable").reset_index(drop=True)
+
 
 # ---- models
 

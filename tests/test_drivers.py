@@ -1,0 +1,97 @@
+"""drivers.py features and outcomes on a hand-made log with answers worked out by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engagement import drivers
+
+
+def ts(s):
+    return pd.Timestamp(s, tz="UTC")
+
+
+def ev(learner, when, source="lms", action="view", target=None, object_id=None):
+    return {"learner_id": learner, "course": "C", "timestamp": ts(when), "source": source,
+            "action": action, "object_id": object_id, "target_learner_id": target, "count": 1}
+
+
+@pytest.fixture
+def hand():
+    """Organisations: O1 = a, b, c, e (e never starts); O2 = d alone; O3 = g, h.
+
+    a: first online Mon 5 Jan 10:00 (window to 12 Jan 10:00): post 6 Jan, submit 7 Jan,
+       webinar 8 Jan, b's reply 9 Jan; the 12 Jan 10:00 view is outside; active 5 Feb (later).
+    b: first online 9 Jan 09:00 replying to a; a view on 10 Jan.
+    c: first online 20 Jan. d: first online 3 Jan. h: first online 5 Jan; g: first 8 Jan.
+    """
+    events = pd.DataFrame([
+        ev("a", "2026-01-05 10:00"), ev("a", "2026-01-06 11:00", "forum", "post"),
+        ev("a", "2026-01-07 12:00", action="submit"),
+        ev("a", "2026-01-08 18:30", "webinar", "attend", object_id="S1"),
+        ev("b", "2026-01-09 09:00", "forum", "reply", target="a"),
+        ev("b", "2026-01-10 09:00"), ev("a", "2026-01-12 10:00"), ev("a", "2026-02-05 10:00"),
+        ev("c", "2026-01-20 10:00"), ev("d", "2026-01-03 10:00"),
+        ev("h", "2026-01-05 10:00"), ev("g", "2026-01-08 10:00"),
+    ])
+    learners = pd.DataFrame({"learner_id": list("abcdegh"), "course": "C",
+                             "organisation": ["O1", "O1", "O1", "O2", "O1", "O3", "O3"],
+                             "enrolled_at": ts("2026-01-01"),
+                             "acquisition_channel": ["linkedin", "email", None, "x", "x", "x", "x"]})
+    courses = pd.DataFrame({"course": ["C"], "starts_at": [ts("2026-01-05")],
+                            "ends_at": [ts("2026-04-30")], "observation_end": [ts("2026-03-10")]})
+    outcomes = pd.DataFrame({"learner_id": list("abcdegh"), "course": "C",
+                             "final_result": ["completed", "withdrawn"] + ["in_progress"] * 5,
+                             "completed_at": [ts("2026-03-09")] + [pd.NaT] * 6,
+                             "withdrawn_at": [pd.NaT, ts("2026-02-01")] + [pd.NaT] * 5,
+                             "score": np.nan})
+    return events, learners, courses, outcomes
+
+
+def test_early_features_by_hand(hand):
+    events, learners, *_ = hand
+    f = drivers.early_features(events, learners).set_index("learner_id")
+    assert sorted(f.index) == list("abcdgh")  # e never started
+    a, b = f.loc["a"], f.loc["b"]
+    assert a["window_start"] == ts("2026-01-05 10:00") and a["window_end"] == ts("2026-01-12 10:00")
+    assert (a["active_days"], a["actions_view"], a["actions_post"], a["actions_submit"]) == (3, 1, 1, 1)
+    assert (a["posts"], a["replies_received"], a["replies_given"], a["sessions_attended"]) == (1, 1, 0, 1)
+    assert a["uses_platform"] and a["uses_forum"] and a["uses_live_sessions"]
+    assert (b["active_days"], b["actions_reply"], b["replies_given"], b["replies_received"]) == (2, 1, 1, 0)
+    assert not b["uses_live_sessions"]
+    assert f.loc["a", "acquisition_channel"] == "linkedin" and f.loc["a", "organisation"] == "O1"
+
+
+def test_colleague_activity_is_before_the_window_and_leaves_the_learner_out(hand):
+    events, learners, *_ = hand
+    f = drivers.early_features(events, learners).set_index("learner_id")["colleague_activity"]
+    # a: colleagues b, c, e; none active 29 Dec - 5 Jan. b: a active 5-8 Jan -> 1 of 3.
+    # c: nobody active 13-20 Jan (a's last early event is 12 Jan 10:00, before 13 Jan 10:00).
+    assert f["a"] == 0 and f["b"] == pytest.approx(1 / 3) and f["c"] == 0
+    # g's only colleague h was active before g began: 1 of 1. Were g counted, it would be 1/2.
+    assert f["g"] == 1 and f["h"] == 0
+    assert np.isnan(f["d"])  # no colleague at all
+
+
+def test_later_outcomes_by_hand(hand):
+    events, learners, courses, outcomes = hand
+    f = drivers.early_features(events, learners)
+    later = drivers.later_outcomes(f, events, learners, courses, outcomes).set_index("learner_id")
+    # a's weeks 4-8: 2 Feb 10:00 to 2 Mar 10:00, observed (data end 10 Mar): active on 5 Feb
+    assert later.loc["a", "active_later"] == 1
+    # b withdrew (no later activity: 0); c's later window ends 17 Mar, after the data end
+    assert later.loc["b", "active_later"] == 0 and pd.isna(later.loc["c", "active_later"])
+    assert later.loc["d", "active_later"] == 0
+    assert later.loc["a", "completed"] == 1 and later.loc["b", "completed"] == 0
+    assert pd.isna(later.loc["d", "completed"])  # course still running, in progress
+
+
+def test_channel_mix_by_hand(hand):
+    events, learners, courses, outcomes = hand
+    f = drivers.early_features(events, learners)
+    mix = drivers.channel_mix(f, drivers.later_outcomes(f, events, learners, courses, outcomes))
+    got = mix.set_index("places")
+    assert got.loc["platform", "learners"] == 4  # c, d, g, h
+    assert got.loc["platform + forum + live sessions", "learners"] == 1  # a
+    assert got.loc["platform + forum", "learners"] == 1  # b
+    assert got.loc["platform", "followed"] == 3  # c's later window is not observed
