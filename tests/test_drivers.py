@@ -95,3 +95,36 @@ def test_channel_mix_by_hand(hand):
     assert got.loc["platform + forum + live sessions", "learners"] == 1  # a
     assert got.loc["platform + forum", "learners"] == 1  # b
     assert got.loc["platform", "followed"] == 3  # c's later window is not observed
+
+
+def test_withdrew_and_default_features(hand):
+    events, learners, courses, outcomes = hand
+    f = drivers.early_features(events, learners)
+    later = drivers.later_outcomes(f, events, learners, courses, outcomes).set_index("learner_id")
+    assert later.loc["b", "withdrew"] == 1 and later.loc["a", "withdrew"] == 0
+    assert pd.isna(later.loc["d", "withdrew"])
+    chosen = drivers.default_features(f)
+    assert "posts" in chosen and "actions_post" not in chosen and "actions_reply" not in chosen
+    assert all(f[c].nunique() > 1 for c in chosen)
+
+
+def test_feature_summary_and_cv_sentence():
+    table = pd.DataFrame({"y": [1, 1, 0, 0, None], "x": [2, 4, 1, 1, 9]})
+    got = drivers.feature_summary(table, outcome="y", features=["x"]).iloc[0]
+    assert (got["mean_if_yes"], got["mean_if_no"], got["learners_yes"], got["learners_no"]) == (3, 1, 2, 2)
+    cv = pd.DataFrame({"fold": ["1", "2", "pooled"], "auc": [0.7, 0.8, 0.72],
+                       "ci_low": [np.nan, np.nan, 0.6], "ci_high": [np.nan, np.nan, 0.8]})
+    assert "AUC was 0.72 (95% CI 0.60 to 0.80): moderate" in drivers.describe_cv(cv, group="course")
+
+
+def test_many_clusters_skip_the_wild_bootstrap():
+    rng = np.random.default_rng(0)
+    n = 400
+    x = rng.normal(size=n)
+    table = pd.DataFrame({"y": (rng.random(n) < 1 / (1 + np.exp(-x))).astype(int), "x": x,
+                          "cluster": np.arange(n) // 4})  # 100 clusters
+    got = drivers.logistic_drivers(table, outcome="y", features=["x"], cluster="cluster")
+    assert got["wild_p_value_lpm"].isna().all() and (got["clusters"] == 100).all()
+    few = drivers.logistic_drivers(table.assign(cluster=table["cluster"] % 8), outcome="y",
+                                   features=["x"], cluster="cluster")
+    assert few["wild_p_value_lpm"].notna().all()

@@ -385,7 +385,7 @@ def test_describe_drivers_speaks_of_association():
                         "wild_p_value_lpm": [0.02, 0.01, 0.6], "design": "observational"})
     text = drivers.describe_drivers(res)
     assert "goes with higher odds" in text and "(OR 1.80, 95% CI 1.20 to 2.70)" in text
-    assert "logins: no clear difference" in text
+    assert "Logins: no clear difference" in text
     assert "Intercept" not in text and "cause" in text and "causes:" in text
     assert "leads to" not in text
     assert text.index("forum_posts") < text.index("logins")

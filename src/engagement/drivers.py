@@ -85,7 +85,7 @@ def early_features(events: pd.DataFrame, learners: pd.DataFrame, *,
     require_columns(learners, [*KEYS, "organisation", "acquisition_channel"], "learners")
     span = pd.Timedelta(days=window_days)
     start = _first_active(events)
-    ev = events.join(start, on=KEYS, how="inner")
+    ev = events.merge(start.reset_index(), on=KEYS)
     ev = ev[(ev["timestamp"] >= ev["window_start"]) & (ev["timestamp"] < ev["window_start"] + span)]
     online = ev[ev["source"].isin(ONLINE_SOURCES)]
     out = start.reset_index()
@@ -111,7 +111,7 @@ def early_features(events: pd.DataFrame, learners: pd.DataFrame, *,
                 & events["target_learner_id"].notna()
                 & events["target_learner_id"].ne(events["learner_id"])]
     to = to.drop(columns="learner_id").rename(columns={"target_learner_id": "learner_id"}) \
-        .join(start, on=KEYS, how="inner")
+        .merge(start.reset_index(), on=KEYS)
     to = to[(to["timestamp"] >= to["window_start"]) & (to["timestamp"] < to["window_start"] + span)]
     out = out.join(to.groupby(KEYS).size().rename("replies_received"), on=KEYS)
     attended = ev[ev["source"].isin(SESSION_SOURCES) & ev["action"].eq("attend")]
@@ -175,8 +175,8 @@ def later_outcomes(features: pd.DataFrame, events: pd.DataFrame, learners: pd.Da
     -------
     DataFrame, one row per learner of `features`: learner_id, course, active_later (1/0;
     missing when the learner's observation ended before the later window did: never guessed),
-    completed (1/0; missing while the course has not ended and the learner neither completed
-    nor withdrew), duration_days and event (time from first to last activity and whether
+    completed and withdrew (1/0; missing while the course has not ended and the learner
+    neither completed, failed nor withdrew), duration_days and event (time from first to last activity and whether
     disengagement was seen, from :func:`engagement.retention.disengagement`).
     """
     first, last = later_weeks
@@ -193,6 +193,7 @@ def later_outcomes(features: pd.DataFrame, events: pd.DataFrame, learners: pd.Da
     observed = f["observed_until"] >= hi
     f["active_later"] = pd.array(np.where(observed, active.astype(int), pd.NA), dtype="Int64")
     result = pd.Series(pd.NA, index=f.index, dtype="Int64")
+    withdrew = pd.Series(pd.NA, index=f.index, dtype="Int64")
     if outcomes is not None:
         o = f[KEYS].merge(outcomes[[*KEYS, "final_result"]].drop_duplicates(KEYS), on=KEYS,
                           how="left").merge(courses[["course", "ends_at", "observation_end"]],
@@ -201,8 +202,41 @@ def later_outcomes(features: pd.DataFrame, events: pd.DataFrame, learners: pd.Da
         done = o["final_result"].isin(COMPLETED_RESULTS)
         settled = done | o["final_result"].isin(("failed", "withdrawn")) | ended
         result = pd.Series(np.where(settled, done.astype(int), pd.NA), index=f.index).astype("Int64")
-    f["completed"] = result
-    return f[[*KEYS, "active_later", "completed", "duration_days", "event"]]
+        gone = o["final_result"].eq("withdrawn")
+        withdrew = pd.Series(np.where(settled, gone.astype(int), pd.NA), index=f.index).astype("Int64")
+    f["completed"], f["withdrew"] = result, withdrew
+    return f[[*KEYS, "active_later", "completed", "withdrew", "duration_days", "event"]]
+
+
+def default_features(features: pd.DataFrame) -> list[str]:
+    """The numeric early features worth modelling: those that vary, in a stable order.
+
+    Action counts are left out where they duplicate a named feature (``actions_post`` is
+    ``posts``, ``actions_attend`` is ``sessions_attended``).
+    """
+    named = ["active_days", "posts", "replies_given", "replies_received", "sessions_attended",
+             "colleague_activity"]
+    actions = sorted(c for c in features.columns if c.startswith("actions_")
+                     and c not in ("actions_post", "actions_reply", "actions_attend"))
+    return [c for c in [*named, *actions] if c in features.columns
+            and features[c].notna().any() and features[c].nunique(dropna=True) > 1]
+
+
+def feature_summary(table: pd.DataFrame, *, outcome: str, features) -> pd.DataFrame:
+    """Mean of each early feature among learners with and without the later outcome.
+
+    Returns
+    -------
+    DataFrame, one row per feature: feature, mean_if_yes, mean_if_no (learners with the
+    outcome 1 and 0; learners with it missing are left out), learners_yes, learners_no.
+    """
+    require_columns(table, [outcome, *features], "drivers table")
+    known = table[table[outcome].notna()]
+    yes, no = known[known[outcome] == 1], known[known[outcome] == 0]
+    return pd.DataFrame({"feature": list(features),
+                         "mean_if_yes": [float(yes[f].astype(float).mean()) for f in features],
+                         "mean_if_no": [float(no[f].astype(float).mean()) for f in features],
+                         "learners_yes": len(yes), "learners_no": len(no)})
 
 
 def channel_mix(features: pd.DataFrame, later: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
@@ -239,6 +273,8 @@ def channel_mix(features: pd.DataFrame, later: pd.DataFrame, *, alpha: float = 0
 # ---- models
 
 INTERCEPT = "Intercept"
+MANY_CLUSTERS = 50
+"""Above this many clusters the wild cluster bootstrap check is skipped (its p-value is NaN)."""
 _WEBB = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
 
 
@@ -413,7 +449,8 @@ def logistic_drivers(table: pd.DataFrame, *, outcome: str, features, cluster: st
     Returns
     -------
     DataFrame, one row per term (the intercept first): term, odds_ratio, ci_low, ci_high,
-    p_value (cluster-robust), wild_p_value_lpm, n, events (outcome == 1), clusters, design.
+    p_value (cluster-robust), wild_p_value_lpm (NaN above :data:`MANY_CLUSTERS` clusters,
+    where the cluster-robust test needs no check), n, events (outcome == 1), clusters, design.
     """
     import statsmodels.api as sm
 
@@ -428,8 +465,11 @@ def logistic_drivers(table: pd.DataFrame, *, outcome: str, features, cluster: st
         raise ValueError(f"{what}: column {cluster!r} needs at least two clusters")
     fit = sm.Logit(y, x).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
     ci = np.exp(fit.conf_int(alpha=alpha))
-    wild = wild_cluster_pvalues(y, x.to_numpy(), groups, bootstrap=bootstrap, weights=weights,
-                                seed=seed)
+    if groups.max() + 1 <= MANY_CLUSTERS:
+        wild = wild_cluster_pvalues(y, x.to_numpy(), groups, bootstrap=bootstrap,
+                                    weights=weights, seed=seed)
+    else:  # cluster-robust tests are reliable with many clusters; the check is not needed
+        wild = np.full(x.shape[1], np.nan)
     return pd.DataFrame({
         "term": list(x.columns), "odds_ratio": np.exp(fit.params.to_numpy()),
         "ci_low": ci.iloc[:, 0].to_numpy(), "ci_high": ci.iloc[:, 1].to_numpy(),
@@ -881,6 +921,22 @@ def _ranks(effects) -> np.ndarray:
 
 # ---- words
 
+def describe_cv(cv: pd.DataFrame, *, measure: str = "auc", group: str = "organisation") -> str:
+    """A sentence on out-of-sample discrimination (the pooled row of a cross-validation table).
+
+    `group` names what each fold held out (e.g. "organisation", "course").
+    """
+    pooled = cv[cv["fold"] == "pooled"].iloc[0]
+    value, lo, hi = pooled[measure], pooled["ci_low"], pooled["ci_high"]
+    name = "AUC" if measure == "auc" else "concordance"
+    quality = ("no better than chance" if lo <= 0.5 else "weak" if value < 0.65
+               else "moderate" if value < 0.75 else "good")
+    folds = int((cv["fold"] != "pooled").sum())
+    return (f"Scoring learners of each {group.replace('_', ' ')} with a model fitted without it "
+            f"({folds} folds), the {name} was {value:.2f} (95% CI {lo:.2f} to {hi:.2f}): "
+            f"{quality} at telling the two outcomes apart (0.5 is a coin toss, 1 perfect).")
+
+
 
 def describe_drivers(results: pd.DataFrame, *, randomised: bool = False, alpha: float = 0.05,
                      top: int = 3, outcome: str = "still being engaged") -> str:
@@ -912,9 +968,10 @@ def describe_drivers(results: pd.DataFrame, *, randomised: bool = False, alpha: 
     sentences = []
     for _, row in r.iterrows():
         nums = f"({label} {row[ratio]:.2f}, {level} {row['ci_low']:.2f} to {row['ci_high']:.2f})"
-        subject = f"A higher {row['term']}{unit}"
+        term = str(row["term"]).replace("_", " ")
+        subject = f"A higher {term}{unit}"
         if row["ci_low"] <= 1 <= row["ci_high"]:
-            sentences.append(f"{row['term']}: no clear difference in the {what} {nums}.")
+            sentences.append(f"{term.capitalize()}: no clear difference in the {what} {nums}.")
         else:
             direction = "higher" if row[ratio] > 1 else "lower"
             sentences.append(f"{subject} {verb} {direction} {what} {nums}.")
@@ -922,7 +979,7 @@ def describe_drivers(results: pd.DataFrame, *, randomised: bool = False, alpha: 
         if wild is not None and pd.notna(wild) and (row["p_value"] < alpha) != (wild < alpha):
             sentences.append(f"With few organisations, the wild cluster bootstrap (p = "
                              f"{wild:.2f}) does not confirm the cluster-robust test "
-                             f"(p = {row['p_value']:.2f}) for {row['term']}.")
+                             f"(p = {row['p_value']:.2f}) for {term}.")
     if not sentences:
         sentences.append("No terms to describe.")
     if not randomised:

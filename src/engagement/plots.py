@@ -343,3 +343,54 @@ def network_drawing(graph, communities: pd.DataFrame | None = None, *, title: st
     ax.set(title=title)
     ax.axis("off")
     return ax
+
+
+def ratio_forest(results: pd.DataFrame, *, ratio: str = "odds_ratio", title: str = "",
+                 xlabel: str = "Odds ratio (log scale)", ax=None):
+    """Ratios with 95% intervals on a log axis, one row per term (logistic_drivers, Cox)."""
+    ax = _axes(ax)
+    rows = results[results["term"] != "Intercept"].reset_index(drop=True)
+    y = np.arange(len(rows))
+    clear = (rows["ci_low"] > 1) | (rows["ci_high"] < 1)
+    colours = [sns.color_palette(PALETTE)[0] if c else "grey" for c in clear]
+    ax.hlines(y, rows["ci_low"], rows["ci_high"], colors=colours, linewidth=3)
+    ax.scatter(rows[ratio], y, color=colours, zorder=3)
+    ax.axvline(1, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels(rows["term"].str.replace("_", " "))
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel=xlabel, ylabel="")
+    return ax
+
+
+def rank_intervals(effects: pd.DataFrame, *, title: str = "", ax=None):
+    """Each feature's rank by size of effect, with its bootstrap interval (standardised_effects)."""
+    ax = _axes(ax)
+    rows = effects.sort_values("rank").reset_index(drop=True)
+    y = np.arange(len(rows))
+    ax.hlines(y, rows["rank_low"], rows["rank_high"], linewidth=6, alpha=0.45)
+    ax.plot(rows["rank"], y, "o", color="black")
+    ax.set_yticks(y)
+    ax.set_yticklabels(rows["term"].str.replace("_", " "))
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel="Rank by size of effect (1 = strongest; 95% bootstrap interval)",
+           ylabel="")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    return ax
+
+
+def share_intervals(table: pd.DataFrame, *, label: str, title: str = "",
+                    xlabel: str = "Share", ax=None):
+    """Shares with their 95% intervals, one row per `label` (e.g. channel_mix)."""
+    ax = _axes(ax)
+    rows = table.reset_index(drop=True)
+    y = np.arange(len(rows))
+    ax.hlines(y, rows["ci_low"], rows["ci_high"], linewidth=6, alpha=0.45)
+    ax.plot(rows["share"], y, "o", color="black")
+    ax.set_yticks(y)
+    ax.set_yticklabels(rows[label])
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel=xlabel, ylabel="", xlim=(0, 1))
+    _percent_axis(ax, "x")
+    return ax
