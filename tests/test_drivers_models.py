@@ -388,7 +388,7 @@ def test_describe_drivers_speaks_of_association():
     assert "Logins: no clear difference" in text
     assert "Intercept" not in text and "cause" in text and "causes:" in text
     assert "leads to" not in text
-    assert text.index("forum_posts") < text.index("logins")
+    assert text.index("forum posts") < text.index("Logins")
     rand = drivers.describe_drivers(res, randomised=True)
     assert "leads to higher odds" in rand and "observational" not in rand
     lower = res.assign(odds_ratio=[0.5, 0.6, 1.0], ci_low=[0.3, 0.4, 0.9], ci_high=[0.8, 0.9, 1.1])
