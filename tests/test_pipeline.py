@@ -189,3 +189,25 @@ def test_real_forum_network_prepares_and_its_report_runs(shared_data_dir, tmp_pa
     assert reports.main_report(config, out_dir=tmp_path / "out") == 0
     partner = (tmp_path / "out" / "forum" / "05_community.partner.html").read_text()
     assert "records no workplace" in partner and "In DLT2, 398 learners" in partner
+
+
+def test_findings_fan_out_one_report_per_organisation(processed, tmp_path):
+    """Each partner's findings name that partner and no other; the index groups them."""
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({
+        "batch": "fan", "defaults": {"dataset": str(processed), "min_group_size": 5},
+        "runs": [{"notebook": str(REPO / "notebooks" / "findings.ipynb"), "name": "findings-for",
+                  "for_each": "organisation"}],
+    }))
+    batch = reports.load_batch(config)
+    names = sorted(schema.read_dataset(processed).learners["organisation"].dropna().unique())
+    assert [r.group for r in batch.runs] == names
+    assert reports.main_report(config, out_dir=tmp_path / "out") == 0
+    out = tmp_path / "out" / "fan"
+    index = (out / "index.html").read_text()
+    for run in batch.runs:
+        partner = (out / f"{run.name}.partner.html").read_text()
+        others = [n for n in names if n != run.group]
+        assert privacy.scan_html(partner, extra_terms=others) == []
+        assert run.group.replace("'", "&#x27;") in partner or run.group in partner
+        assert f"For {run.group}".replace("'", "&#x27;") in index

@@ -306,3 +306,14 @@ def test_cut_at_risk_drops_each_curve_from_its_first_small_risk_set():
     cut = privacy.cut_at_risk(curve, min_size=5, group="group")
     assert cut["at_risk"].tolist() == [20, 6, 9]
     assert privacy.cut_at_risk(curve, min_size=5)["at_risk"].tolist() == [20, 6]
+
+
+def test_own_versus_rest_names_only_the_own_organisation():
+    from engagement.privacy import own_versus_rest
+
+    learners = pd.DataFrame({"learner_id": list("abcd"), "organisation": ["X", "Y", "Z", None]})
+    got = own_versus_rest(learners, own="X")["comparison"].tolist()
+    assert got == ["X", "all other organisations", "all other organisations",
+                   "all other organisations"]
+    with pytest.raises(ValueError, match="'Q' is not in the learners"):
+        own_versus_rest(learners, own="Q")

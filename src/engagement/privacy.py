@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 AUDIENCES = ("researcher", "partner")
@@ -269,6 +270,20 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
             text = f"<{min_size}" if col in count_columns else f"n<{min_size}"
             out[col] = values.astype(object).where(~rows, text)
     return out.drop(columns=markers)
+
+
+def own_versus_rest(learners: pd.DataFrame, *, own: str, column: str = "organisation",
+                    rest_label: str = "all other organisations") -> pd.DataFrame:
+    """Learners with a ``comparison`` column: `own`'s name, or one label for everyone else.
+
+    A partner's report compares its own learners with the rest of the community as one
+    anonymous aggregate (no other organisation is named or shown on its own).
+    """
+    if column not in learners.columns:
+        raise ValueError(f"learners: no column {column!r} to compare {own!r} with the rest")
+    if own not in set(learners[column].dropna()):
+        raise ValueError(f"organisation {own!r} is not in the learners table")
+    return learners.assign(comparison=np.where(learners[column].eq(own), own, rest_label))
 
 
 def _letters(i: int) -> str:

@@ -12,6 +12,15 @@
       - notebook: notebooks/01_overview.ipynb
         name: 01_overview             # optional; default = notebook stem; used in file names
         parameters: {}
+      - notebook: notebooks/findings.ipynb
+        name: findings-for
+        for_each: organisation        # one report per organisation in the dataset's learners
+
+A run with ``for_each: <parameter>`` is fanned out over the distinct values of that column
+of the dataset's learners (read when the batch is loaded): one run per value, named
+``<name>-<value as a file name>``, with the parameter set to the value. The index lists
+these per organisation, and each one's partner version may name its own organisation and
+no other.
 
 Each run is executed twice, once per audience (the notebook's ``audience`` parameter is set
 by the batch), and written to ``outputs/<batch>/``:
@@ -65,7 +74,7 @@ TEMPLATE_NAME = "offline"
 PROVENANCE_PACKAGES = ("pandas", "numpy", "scipy", "seaborn", "papermill", "nbconvert")
 
 _TOP_KEYS = ("batch", "defaults", "runs", "scan_terms")
-_RUN_KEYS = ("notebook", "name", "parameters", "optional")
+_RUN_KEYS = ("notebook", "name", "parameters", "optional", "for_each")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Parameters holding paths: resolved against the repository root, passed on absolute.
 _PATH_NAMES = ("dataset",)
@@ -84,6 +93,7 @@ class Run:
     notebook: Path
     parameters: dict
     optional: bool = False  # skipped, not failed, when its dataset is absent
+    group: str | None = None  # the organisation a fanned-out report is written for
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,7 @@ class RunResult:
     raw_files: list[dict] = field(default_factory=list)        # from <dataset>/quality.json
     withheld: Path | None = None                               # partner HTML that leaked
     skipped: str | None = None                                 # why an optional run did not run
+    group: str | None = None                                   # see Run.group
 
     @property
     def status(self) -> str:
@@ -308,9 +319,48 @@ def load_batch(path: str | os.PathLike) -> Batch:
         optional = item.get("optional", False)
         if not isinstance(optional, bool):
             raise fail(f"run {run_name!r}: `optional` must be true or false", *where, "optional")
-        runs.append(Run(name=run_name, notebook=notebook, parameters=params, optional=optional))
+        for_each = item.get("for_each")
+        if for_each is None:
+            runs.append(Run(name=run_name, notebook=notebook, parameters=params,
+                            optional=optional))
+            continue
+        if not isinstance(for_each, str) or for_each not in declared:
+            raise fail(f"run {run_name!r}: `for_each` must name a parameter of the notebook "
+                       f"(a column of the dataset's learners), not {for_each!r}",
+                       *where, "for_each")
+        values = _fan_out_values(params, for_each)
+        if values is None:
+            if not optional:
+                raise fail(f"run {run_name!r}: `for_each: {for_each}` needs the run's dataset "
+                           "(its learners table) to be prepared first", *where, "for_each")
+            # listed once, and skipped like any optional run whose dataset is absent
+            runs.append(Run(name=run_name, notebook=notebook, parameters=params, optional=True))
+            continue
+        for value in values:
+            fanned = f"{run_name}-{_slug(value)}"
+            if fanned in names:
+                raise fail(f"run {run_name!r}: two values of {for_each!r} give the report "
+                           f"name {fanned!r}", *where, "for_each")
+            names.add(fanned)
+            runs.append(Run(name=fanned, notebook=notebook, parameters={**params, for_each: value},
+                            optional=optional, group=value))
     return Batch(name=name, config=config, root=root, runs=tuple(runs),
                  scan_terms=tuple(terms))
+
+
+def _slug(value: str) -> str:
+    """A file-name form of a value: "St Anne's Hospice" -> "st-annes-hospice"."""
+    text = re.sub(r"[^a-z0-9]+", "-", str(value).lower().replace("'", "")).strip("-")
+    return text or "blank"
+
+
+def _fan_out_values(parameters: dict, column: str) -> list[str] | None:
+    """The distinct values of `column` in the run's dataset learners (None if not prepared)."""
+    learners = _dataset_file(parameters, "learners.parquet")
+    if learners is None or not learners.exists():
+        return None
+    values = pd.read_parquet(learners, columns=[column])[column].dropna().astype(str)
+    return sorted(values.unique())
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -489,7 +539,7 @@ def _clear_previous(out_dir: Path, name: str) -> None:
 
 def _run_one(run: Run, out_dir: Path, timeout: int, progress: bool) -> RunResult:
     result = RunResult(name=run.name, notebook=run.notebook, parameters=dict(run.parameters),
-                       started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                       group=run.group, started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                        raw_files=_dataset_raw_files(run.parameters))
     start = time.perf_counter()
     _clear_previous(out_dir, run.name)
@@ -527,7 +577,9 @@ def _summarise(leaks: list[dict]) -> str:
 def _scan(result: RunResult, scan_terms) -> None:
     partner = result.html.get("partner")
     if partner is not None:
-        terms = (*scan_terms, *_dataset_names(result.parameters))
+        # a partner's own report may name the partner, and no other organisation
+        terms = tuple(t for t in (*scan_terms, *_dataset_names(result.parameters))
+                      if t != result.group)
         leaks = privacy.scan_report(partner, extra_terms=terms)
         if leaks:
             result.leaks = leaks
@@ -556,7 +608,7 @@ def _skip(run: Run) -> RunResult | None:
         return None
     dataset = quality.parent
     return RunResult(name=run.name, notebook=run.notebook, parameters=run.parameters,
-                     skipped=f"optional run skipped: its dataset {dataset} has not been "
+                     group=run.group, skipped=f"optional run skipped: its dataset {dataset} has not been "
                              "prepared (see the README)")
 
 
@@ -836,7 +888,14 @@ def write_index(results: list[RunResult], batch: Batch,
     prov = environment(batch.root)
     n_failed = sum(not r.ok for r in results)
     rows = []
-    for r in results:
+    # community-wide reports first, in batch order; then each partner's reports together
+    ordered = [r for r in results if r.group is None] + sorted(
+        (r for r in results if r.group is not None), key=lambda r: r.group)
+    current = None
+    for r in ordered:
+        if r.group is not None and r.group != current:
+            current = r.group
+            rows.append(f'<tr class="partner"><th colspan="7">For {_e(current)}</th></tr>')
         links = []
         for aud in ("partner", "researcher"):
             path = r.html.get(aud)

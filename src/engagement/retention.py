@@ -418,8 +418,8 @@ def disengagement(learner_days: pd.DataFrame, learners: pd.DataFrame, courses: p
 
     Returns
     -------
-    DataFrame, one row per enrolment in `learners`: learner_id, course, organisation,
-    acquisition_channel (when present in `learners`), started (bool), first_active,
+    DataFrame, one row per enrolment in `learners`: learner_id, course, the other columns of
+    `learners` (organisation, acquisition_channel, ...; not enrolled_at), started (bool), first_active,
     last_active (UTC days), duration_days (float: last_active - first_active; missing if
     not started), event (nullable boolean), censor_reason (None for events and
     non-starters), observed_until.
@@ -445,7 +445,10 @@ def disengagement(learner_days: pd.DataFrame, learners: pd.DataFrame, courses: p
     out["censor_reason"] = pd.Series(np.where(started & ~event, out["ends_by"], None),
                                      index=out.index, dtype=object)
     out["censor_reason"] = out["censor_reason"].where(out["censor_reason"].notna(), None)
-    groups = [c for c in ("organisation", "acquisition_channel") if c in out.columns]
+    # the learners' own columns (organisation, channel, any grouping added) travel along
+    groups = [c for c in learners.columns if c not in (*KEYS, "enrolled_at") and c in out.columns
+              and c not in ("started", "first_active", "last_active", "duration_days", "event",
+                            "censor_reason", "observed_until")]
     cols = [*KEYS, *groups, "started", "first_active", "last_active", "duration_days", "event",
             "censor_reason", "observed_until"]
     return out[cols].reset_index(drop=True)
