@@ -211,3 +211,49 @@ def test_findings_fan_out_one_report_per_organisation(processed, tmp_path):
         assert privacy.scan_html(partner, extra_terms=others) == []
         assert run.group.replace("'", "&#x27;") in partner or run.group in partner
         assert f"For {run.group}".replace("'", "&#x27;") in index
+
+
+def _markdown_outputs(nb) -> str:
+    return "\n".join(o["data"]["text/markdown"] for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []) if "text/markdown" in o.get("data", {}))
+
+
+def _findings_sentences(path) -> list[str]:
+    """The findings' headline sentences, computed here straight from the library."""
+    from engagement import activity, blended, channels, community, retention
+
+    ds = schema.read_dataset(path)
+    events, outcomes = ds.events, ds.tables.get("outcomes")
+    returns = retention.return_after_k(activity.sessions(ds.path / "events.parquet"), ds.learners,
+                                       ds.courses, outcomes=outcomes, k_max=3, within_days=14)
+    durations = retention.disengagement(activity.learner_days(events), ds.learners, ds.courses,
+                                        outcomes, idle_days=28)
+    posts = channels.social_posts(ds.outreach, campaign="Spring 2026 recruitment")
+    paired = channels.paired_by_message(posts.dropna(subset=["message"]), seed=0, randomised=True)
+    lift = blended.attendance_lift(blended.session_panel(events, ds.learners, ds.courses, outcomes))
+    landmark = community.landmark_table(community.week_one_positions(events), durations)
+    return [retention.describe_return_after_k(returns, k=1),
+            retention.describe_survival(retention.median_survival(retention.kaplan_meier(durations))),
+            channels.describe_paired(paired, randomised=True),
+            blended.describe_lift(lift),
+            community.describe_landmark(community.landmark_hazard(landmark))]
+
+
+def test_findings_numbers_are_the_library_numbers_for_two_seeds(processed, tmp_path):
+    import papermill
+
+    other = tmp_path / "raw"
+    demo.write_demo(other, **{**SMALL, "seed": 11})
+    datasets = [processed, clean.prepare("demo", other, name="demo11",
+                                         processed_root=tmp_path / "processed")]
+    texts = []
+    for i, path in enumerate(datasets):
+        out = tmp_path / f"findings{i}.ipynb"
+        nb = papermill.execute_notebook(str(REPO / "notebooks" / "findings.ipynb"), str(out),
+                                        parameters={"dataset": str(path)}, kernel_name="python3",
+                                        cwd=str(REPO / "notebooks"), progress_bar=False)
+        text = _markdown_outputs(nb)
+        texts.append(text)
+        for sentence in _findings_sentences(path):
+            assert sentence in text
+    assert texts[0] != texts[1]  # two different communities, two different sets of numbers
