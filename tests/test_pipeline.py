@@ -145,13 +145,15 @@ def test_an_optional_run_without_its_dataset_is_skipped_not_failed(tmp_path):
     assert "skipped" in index and "has not been prepared" in index
 
 
-def test_blended_and_community_reports_run_on_the_demo(processed, tmp_path):
+def test_blended_community_and_drivers_reports_run_on_the_demo(processed, tmp_path):
     config = tmp_path / "reports.yaml"
     config.write_text(yaml.safe_dump({
         "batch": "bc", "defaults": {"dataset": str(processed), "min_group_size": 5},
         "runs": [{"notebook": str(REPO / "notebooks" / "04_blended_learning.ipynb")},
                  {"notebook": str(REPO / "notebooks" / "05_community.ipynb"),
-                  "parameters": {"permutations": 200}}],
+                  "parameters": {"permutations": 200}},
+                 {"notebook": str(REPO / "notebooks" / "06_drivers.ipynb"),
+                  "parameters": {"n_boot": 50}}],
     }))
     code = reports.main_report(config, out_dir=tmp_path / "out")
     out = tmp_path / "out" / "bc"
@@ -162,7 +164,9 @@ def test_blended_and_community_reports_run_on_the_demo(processed, tmp_path):
     social = (out / "05_community.partner.html").read_text()
     assert "E-I index" in social and "hazard ratio" in social
     names = set(schema.read_dataset(processed).learners["organisation"].dropna())
-    for html in (blended, social):
+    drivers_report = (out / "06_drivers.partner.html").read_text()
+    assert "Organisation A" in drivers_report  # cross-validation folds, anonymised
+    for html in (blended, social, drivers_report):
         assert privacy.scan_html(html, extra_terms=names) == []
         assert html.count("data:image/png;base64") >= 2
     # one dot per person: the network drawing is for researchers only
