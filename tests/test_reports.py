@@ -361,3 +361,42 @@ def test_main_report_exit_code_and_index_path(tmp_path):
     with contextlib.redirect_stdout(io.StringIO()):
         assert reports.main_report(failing, progress=False, timeout=120) == 1
     assert "ZeroDivisionError" in (tmp_path / "outputs" / "boom" / "index.html").read_text()
+
+
+# --- fanning a run out over organisations -------------------------------------------------
+
+def test_for_each_fans_a_run_out_over_the_dataset_organisations(repo):
+    import pandas as pd
+
+    write_notebook(repo / "notebooks" / "f.ipynb", "z = 1", params=PARAMS + '\norganisation = ""')
+    data = repo / "data" / "processed" / "demo"
+    data.mkdir(parents=True)
+    pd.DataFrame({"learner_id": ["L-1", "L-2", "L-3", "L-4"],
+                  "organisation": ["St Anne's Hospice", "Acme", "Acme", None]}
+                 ).to_parquet(data / "learners.parquet")
+    run = {"notebook": "notebooks/f.ipynb", "name": "findings-for", "for_each": "organisation"}
+    config = write_config(repo, {"batch": "demo", "defaults": {"dataset": "data/processed/demo"},
+                                 "runs": [{"notebook": "notebooks/00_a.ipynb"}, run]})
+    batch = reports.load_batch(config)
+    assert [(r.name, r.group) for r in batch.runs] == [
+        ("00_a", None), ("findings-for-acme", "Acme"),
+        ("findings-for-st-annes-hospice", "St Anne's Hospice")]
+    assert batch.runs[2].parameters["organisation"] == "St Anne's Hospice"
+    bad = write_config(repo, {"batch": "demo", "defaults": {"dataset": "data/processed/demo"},
+                              "runs": [{**run, "for_each": "title_typo"}]})
+    with pytest.raises(InputError, match="`for_each` must name a parameter"):
+        reports.load_batch(bad)
+
+
+def test_for_each_without_its_dataset_is_an_error_unless_optional(repo):
+    write_notebook(repo / "notebooks" / "f.ipynb", "z = 1", params=PARAMS + '\norganisation = ""')
+    run = {"notebook": "notebooks/f.ipynb", "name": "f", "for_each": "organisation"}
+    absent = {"dataset": "data/processed/absent"}
+    config = write_config(repo, {"batch": "demo", "defaults": absent, "runs": [run]})
+    with pytest.raises(InputError, match="needs the run's dataset"):
+        reports.load_batch(config)
+    config = write_config(repo, {"batch": "demo", "defaults": absent,
+                                 "runs": [{**run, "optional": True}]})
+    (only,) = reports.load_batch(config).runs
+    assert only.optional and only.group is None
+    assert reports._skip(only).skipped.startswith("optional run skipped")

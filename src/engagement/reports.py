@@ -539,7 +539,8 @@ def _clear_previous(out_dir: Path, name: str) -> None:
 
 def _run_one(run: Run, out_dir: Path, timeout: int, progress: bool) -> RunResult:
     result = RunResult(name=run.name, notebook=run.notebook, parameters=dict(run.parameters),
-                       group=run.group, started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                       group=run.group,
+                       started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                        raw_files=_dataset_raw_files(run.parameters))
     start = time.perf_counter()
     _clear_previous(out_dir, run.name)
@@ -608,7 +609,8 @@ def _skip(run: Run) -> RunResult | None:
         return None
     dataset = quality.parent
     return RunResult(name=run.name, notebook=run.notebook, parameters=run.parameters,
-                     group=run.group, skipped=f"optional run skipped: its dataset {dataset} has not been "
+                     group=run.group,
+                     skipped=f"optional run skipped: its dataset {dataset} has not been "
                              "prepared (see the README)")
 
 
