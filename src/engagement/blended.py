@@ -1,4 +1,4 @@
-"""Blended learning: does attending a tutorial, webinar or face-to-face session lift online engagement?
+"""Blended learning: does attending a tutorial, webinar or face-to-face session lift engagement?
 
 The unit is a *learner-session*: one course session (all attendance events sharing a
 ``course`` and ``object_id``) and one learner of that course who could have attended it.
@@ -128,7 +128,7 @@ def session_own_events(events: pd.DataFrame, *, minutes_before: float = 30,
     online = events[events["source"].isin(activity.ONLINE_SOURCES)]
     both = online.reset_index().merge(att, on=KEYS)
     lag = both["timestamp"] - both["session_start"]
-    inside = (lag >= -pd.Timedelta(minutes=minutes_before)) & (lag <= pd.Timedelta(minutes=minutes_after))
+    inside = lag.between(-pd.Timedelta(minutes=minutes_before), pd.Timedelta(minutes=minutes_after))
     own = both[inside].drop_duplicates("index").set_index("index")
     own.index.name = None
     return own[[*events.columns, "session_id"]]
@@ -173,7 +173,8 @@ def session_panel(events: pd.DataFrame, learners: pd.DataFrame, courses: pd.Data
     held = (sessions.groupby(["course", "session_id"], as_index=False)
             .agg(format=("format", "first"), session_week=("session_week", "first")))
     own = session_own_events(events, minutes_before=minutes_before, minutes_after=minutes_after)
-    weeks = activity.learner_weeks(events.drop(index=own.index))[[*KEYS, "week_start", "active_days"]]
+    weeks = activity.learner_weeks(events.drop(index=own.index))
+    weeks = weeks[[*KEYS, "week_start", "active_days"]]
     first_week = weeks.groupby(KEYS, as_index=False)["week_start"].min().rename(
         columns={"week_start": "first_week"})
     span = observation_end(learners.drop_duplicates(KEYS), courses, outcomes)[
@@ -191,7 +192,7 @@ def session_panel(events: pd.DataFrame, learners: pd.DataFrame, courses: pd.Data
         panel["withdrawn_at"] = pd.Series(pd.NaT, index=panel.index, dtype="datetime64[ns, UTC]")
     reason = pd.Series(None, index=panel.index, dtype=object)
     started = panel["first_week"].notna() & (panel["first_week"] < panel["session_week"])
-    withdrawn = panel["withdrawn_at"].notna() & (panel["withdrawn_at"] < panel["session_week"] + _WEEK)
+    withdrawn = panel["withdrawn_at"] < panel["session_week"] + _WEEK  # NaT compares False
     next_seen = panel["observed_until"] >= panel["session_week"] + _WEEK + _OBSERVED_DAYS
     reason = reason.mask(~next_seen, "week after the session not observed")
     reason = reason.mask(withdrawn, "withdrawn by the end of the session's week")
@@ -217,7 +218,8 @@ def session_panel(events: pd.DataFrame, learners: pd.DataFrame, courses: pd.Data
             "active_before", "active_weeks_before", "active_after"]
     panel = panel[keep].sort_values(["session_week", "course", "session_id", "learner_id"],
                                     kind="stable").reset_index(drop=True)
-    return panel.assign(left_out=panel["left_out"].astype(object).where(panel["left_out"].notna(), None))
+    reason = panel["left_out"].astype(object)
+    return panel.assign(left_out=reason.where(reason.notna(), None))
 
 
 def left_out(panel: pd.DataFrame) -> pd.DataFrame:
@@ -308,7 +310,7 @@ def _lift_design(rows: pd.DataFrame, covariates: list[str]) -> tuple[pd.DataFram
 
 def attendance_lift(panel: pd.DataFrame, *, alpha: float = 0.05,
                     covariates=("active_days[-1]", "active_weeks_before")) -> pd.DataFrame:
-    """Regression-adjusted lift in next-week online activity from attending, with the naive difference.
+    """Regression-adjusted lift in next-week online activity from attending, and the naive one.
 
     Parameters
     ----------
@@ -335,9 +337,11 @@ def attendance_lift(panel: pd.DataFrame, *, alpha: float = 0.05,
     for fmt in _formats(panel):
         rows = _analysed(panel, fmt).dropna(subset=["active_after"])
         att, non = rows[rows["attended"]], rows[~rows["attended"]]
-        row = {"format": fmt, "attended": len(att), "attended_learners": att["learner_id"].nunique(),
+        row = {"format": fmt, "attended": len(att),
+               "attended_learners": att["learner_id"].nunique(),
                "comparison": len(non), "comparison_learners": non["learner_id"].nunique(),
-               "attendee_rate": att["active_after"].mean(), "comparison_rate": non["active_after"].mean(),
+               "attendee_rate": att["active_after"].mean(),
+               "comparison_rate": non["active_after"].mean(),
                "estimate": np.nan, "std_error": np.nan, "p_value": np.nan,
                "attended_without_comparison": 0,
                "naive_difference": np.nan, "naive_se": np.nan}
