@@ -41,6 +41,19 @@ def processed(raw_demo, tmp_path_factory):
     return path
 
 
+def write_batch(tmp_path, name, dataset, *runs) -> Path:
+    """A reports.yaml in `tmp_path` running the repository's notebooks on `dataset`.
+
+    Each run is a dict whose ``notebook`` is the notebook's stem; its other keys are kept.
+    """
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({
+        "batch": name, "defaults": {"dataset": str(dataset), "min_group_size": 5},
+        "runs": [{**run, "notebook": str(REPO / "notebooks" / f"{run['notebook']}.ipynb")}
+                 for run in runs]}))
+    return config
+
+
 def test_prepare_writes_a_valid_dataset_with_every_count(processed, raw_demo):
     ds = schema.read_dataset(processed)
     assert {"events", "learners", "courses", "outcomes"} <= set(ds.tables)
@@ -80,13 +93,8 @@ def test_results_do_not_depend_on_the_key(raw_demo, tmp_path):
 
 
 def test_batch_writes_researcher_and_partner_reports_and_an_index(processed, tmp_path):
-    config = tmp_path / "reports.yaml"
-    config.write_text(yaml.safe_dump({
-        "batch": "ci",
-        "defaults": {"dataset": str(processed), "min_group_size": 5},
-        "runs": [{"notebook": str(REPO / "notebooks" / "00_data_quality.ipynb")},
-                 {"notebook": str(REPO / "notebooks" / "01_overview.ipynb")}],
-    }))
+    config = write_batch(tmp_path, "ci", processed, {"notebook": "00_data_quality"},
+                         {"notebook": "01_overview"})
     code = reports.main_report(config, out_dir=tmp_path / "out")
     out = tmp_path / "out" / "ci"
     index = (out / "index.html").read_text()
@@ -121,12 +129,9 @@ def test_oulad_prepares_and_its_reports_run(shared_data_dir, tmp_path, monkeypat
     assert ds.quality["time_resolution"] == "day"
     assert set(ds.courses["course"]) == {"AAA-2013J", "AAA-2014J", "BBB-2013B", "BBB-2013J"}
     assert (ds.learners["learner_id"].str.fullmatch(r"L-[0-9a-f]{10}")).all()
-    config = tmp_path / "reports.yaml"
-    config.write_text(yaml.safe_dump({
-        "batch": "oulad", "defaults": {"dataset": str(path), "min_group_size": 5},
-        "runs": [{"notebook": str(REPO / "notebooks" / "02_beyond_first_logins.ipynb"),
-                  "parameters": {"group_columns": ["course"], "cohort": "month"}}],
-    }))
+    config = write_batch(tmp_path, "oulad", path, {
+        "notebook": "02_beyond_first_logins",
+        "parameters": {"group_columns": ["course"], "cohort": "month"}})
     assert reports.main_report(config, out_dir=tmp_path / "out") == 0
     partner = (tmp_path / "out" / "oulad" / "02_beyond_first_logins.partner.html").read_text()
     assert "BBB-2013J (partial, observed to 11 February 2014)" in partner
@@ -134,27 +139,17 @@ def test_oulad_prepares_and_its_reports_run(shared_data_dir, tmp_path, monkeypat
 
 
 def test_an_optional_run_without_its_dataset_is_skipped_not_failed(tmp_path):
-    config = tmp_path / "reports.yaml"
-    config.write_text(yaml.safe_dump({
-        "batch": "b", "defaults": {"dataset": str(tmp_path / "absent")},
-        "runs": [{"notebook": str(REPO / "notebooks" / "00_data_quality.ipynb"),
-                  "optional": True}],
-    }))
+    config = write_batch(tmp_path, "b", tmp_path / "absent",
+                         {"notebook": "00_data_quality", "optional": True})
     assert reports.main_report(config, out_dir=tmp_path / "out") == 0
     index = (tmp_path / "out" / "b" / "index.html").read_text()
     assert "skipped" in index and "has not been prepared" in index
 
 
 def test_blended_community_and_drivers_reports_run_on_the_demo(processed, tmp_path):
-    config = tmp_path / "reports.yaml"
-    config.write_text(yaml.safe_dump({
-        "batch": "bc", "defaults": {"dataset": str(processed), "min_group_size": 5},
-        "runs": [{"notebook": str(REPO / "notebooks" / "04_blended_learning.ipynb")},
-                 {"notebook": str(REPO / "notebooks" / "05_community.ipynb"),
-                  "parameters": {"permutations": 200}},
-                 {"notebook": str(REPO / "notebooks" / "06_drivers.ipynb"),
-                  "parameters": {"n_boot": 50}}],
-    }))
+    config = write_batch(tmp_path, "bc", processed, {"notebook": "04_blended_learning"},
+                         {"notebook": "05_community", "parameters": {"permutations": 200}},
+                         {"notebook": "06_drivers", "parameters": {"n_boot": 50}})
     code = reports.main_report(config, out_dir=tmp_path / "out")
     out = tmp_path / "out" / "bc"
     assert code == 0, (out / "index.html").read_text()
@@ -184,12 +179,8 @@ def test_real_forum_network_prepares_and_its_report_runs(shared_data_dir, tmp_pa
     assert (ds.events["learner_id"].str.fullmatch(r"L-[0-9a-f]{10}")).all()
     rules = clean.rules_summary(ds.quality).set_index("rule")["rows"]
     assert rules.filter(like="self-reply").sum() == 25
-    config = tmp_path / "reports.yaml"
-    config.write_text(yaml.safe_dump({
-        "batch": "forum", "defaults": {"dataset": str(path), "min_group_size": 5},
-        "runs": [{"notebook": str(REPO / "notebooks" / "05_community.ipynb"),
-                  "parameters": {"permutations": 200}}],
-    }))
+    config = write_batch(tmp_path, "forum", path,
+                         {"notebook": "05_community", "parameters": {"permutations": 200}})
     assert reports.main_report(config, out_dir=tmp_path / "out") == 0
     partner = (tmp_path / "out" / "forum" / "05_community.partner.html").read_text()
     assert "records no workplace" in partner and "In DLT2, 398 learners" in partner
@@ -197,12 +188,8 @@ def test_real_forum_network_prepares_and_its_report_runs(shared_data_dir, tmp_pa
 
 def test_findings_fan_out_one_report_per_organisation(processed, tmp_path):
     """Each partner's findings name that partner and no other; the index groups them."""
-    config = tmp_path / "reports.yaml"
-    config.write_text(yaml.safe_dump({
-        "batch": "fan", "defaults": {"dataset": str(processed), "min_group_size": 5},
-        "runs": [{"notebook": str(REPO / "notebooks" / "findings.ipynb"), "name": "findings-for",
-                  "for_each": "organisation"}],
-    }))
+    config = write_batch(tmp_path, "fan", processed, {
+        "notebook": "findings", "name": "findings-for", "for_each": "organisation"})
     batch = reports.load_batch(config)
     names = sorted(schema.read_dataset(processed).learners["organisation"].dropna().unique())
     assert [r.group for r in batch.runs] == names
