@@ -1054,9 +1054,10 @@ def week_one_positions(events: pd.DataFrame, *, learner: str = "learner_id",
     Returns
     -------
     DataFrame, one row per learner and course: learner_id, course, week_one (Monday 00:00
-    UTC), active_days_week_one, posts_week_one (posts and replies written), peers_replying
-    (distinct other learners who replied to them in week one: in-degree),
-    peers_replied_to (out-degree), received_peer_reply (bool).
+    UTC), active_days_week_one, posts_week_one (posts and replies written),
+    threads_started_week_one (posts that opened a discussion), peers_replying (distinct
+    other learners who replied to them in week one: in-degree), peers_replied_to
+    (out-degree), received_peer_reply (bool).
     """
     require_columns(events, [learner, course, timestamp, "source", "action", target], "events")
     ev = events[events["source"].isin(ONLINE_SOURCES)]
@@ -1066,7 +1067,10 @@ def week_one_positions(events: pd.DataFrame, *, learner: str = "learner_id",
     ev = ev.join(first, on=[learner, course])
     wk1 = ev[ev["_week"] == ev["week_one"]]
     posting = wk1[wk1["source"].isin(FORUM_SOURCES) & wk1["action"].isin(POSTING_ACTIONS)]
-    out = (posting.groupby([learner, course]).size().rename("posts_week_one").reset_index()
+    out = (posting.groupby([learner, course]).agg(
+               posts_week_one=("action", "size"),
+               threads_started_week_one=("action", lambda a: int(a.eq("post").sum())))
+           .reset_index()
            .merge(first.reset_index(), on=[learner, course])
            .merge(wk1.groupby([learner, course])["_day"].nunique()
                   .rename("active_days_week_one").reset_index(), on=[learner, course]))
@@ -1087,7 +1091,8 @@ def week_one_positions(events: pd.DataFrame, *, learner: str = "learner_id",
     out["received_peer_reply"] = out["peers_replying"] > 0
     out = out.rename(columns={learner: "learner_id", course: "course"})
     return out[["learner_id", "course", "week_one", "active_days_week_one", "posts_week_one",
-                "peers_replying", "peers_replied_to", "received_peer_reply"]].sort_values(
+                "threads_started_week_one", "peers_replying", "peers_replied_to",
+                "received_peer_reply"]].sort_values(
         ["course", "learner_id"], kind="stable").reset_index(drop=True)
 
 
@@ -1126,8 +1131,14 @@ def landmark_table(positions: pd.DataFrame, disengaged: pd.DataFrame) -> pd.Data
             .drop(columns=["observed_until"]).reset_index(drop=True))
 
 
+ADJUSTER_LABELS = {"active_days_week_one": "active days in week one",
+                   "threads_started_week_one": "discussions started in week one",
+                   "posts_week_one": "posts in week one"}
+
+
 def landmark_hazard(table: pd.DataFrame, *, exposure: str = "received_peer_reply",
-                    adjust_for=("active_days_week_one",), alpha: float = 0.05) -> pd.DataFrame:
+                    adjust_for=("active_days_week_one", "threads_started_week_one"),
+                    alpha: float = 0.05) -> pd.DataFrame:
     """Hazard ratio of disengaging after week one by network position (Cox, lifelines).
 
     Parameters
@@ -1138,21 +1149,27 @@ def landmark_hazard(table: pd.DataFrame, *, exposure: str = "received_peer_reply
         The position measured in week one (``received_peer_reply``, ``peers_replying``,
         ``peers_replied_to``).
     adjust_for : sequence of str
-        Other week-one columns in the model (default: active days in week one, so that a
-        reply is not credited with what keen learners do anyway).
+        Other week-one columns in the model (default: active days and discussions started
+        in week one, so that a reply is not credited with what keen learners do anyway, and
+        learners who only answered others, and so had nothing of their own to be answered,
+        are not the whole comparison group). A column with one value for everybody (say,
+        no discussion starts in a reply-only edge list) cannot be adjusted for and is left
+        out; the ``adjusted_for`` column names those used.
     alpha : float
         1 - confidence level.
 
     Returns
     -------
     DataFrame, one row per term: term, hazard_ratio, ci_low, ci_high, p_value, learners,
-    events, exposed (learners with a non-zero exposure), design ("observational"). Ties
-    are handled by Efron's method.
+    events, exposed (learners with a non-zero exposure), adjusted_for (the adjusters used,
+    comma-separated), design ("observational"). Ties are handled by Efron's method.
     """
     from lifelines import CoxPHFitter
 
+    require_columns(table, [exposure, *adjust_for, "weeks_after_week_one", "event"],
+                    "landmark table")
+    adjust_for = [c for c in adjust_for if table[c].nunique(dropna=False) > 1]
     cols = [exposure, *adjust_for]
-    require_columns(table, [*cols, "weeks_after_week_one", "event"], "landmark table")
     data = table[[*cols, "weeks_after_week_one", "event"]].astype(float)
     fit = CoxPHFitter(alpha=alpha).fit(data, duration_col="weeks_after_week_one",
                                        event_col="event")
@@ -1163,7 +1180,8 @@ def landmark_hazard(table: pd.DataFrame, *, exposure: str = "received_peer_reply
                         "ci_low": s[lo].to_numpy(), "ci_high": s[hi].to_numpy(),
                         "p_value": s["p"].to_numpy()})
     return out.assign(learners=len(data), events=int(data["event"].sum()),
-                      exposed=int((data[exposure] > 0).sum()), design="observational")
+                      exposed=int((data[exposure] > 0).sum()),
+                      adjusted_for=", ".join(adjust_for), design="observational")
 
 
 def describe_landmark(hazard: pd.DataFrame, *, exposure: str = "received_peer_reply") -> str:
@@ -1175,13 +1193,15 @@ def describe_landmark(hazard: pd.DataFrame, *, exposure: str = "received_peer_re
         exposure, f"had one unit more of {exposure}")
     clear = r["ci_high"] < 1 or r["ci_low"] > 1
     how = ("a lower" if r["hazard_ratio"] < 1 else "a higher") if clear else "no clearly different"
-    return (f"Among {int(r['learners']):,} learners who posted in their first week "
+    used = [ADJUSTER_LABELS.get(c, c.replace("_", " ")) for c in
+            str(r.get("adjusted_for", "") or "").split(", ") if c]
+    adjusted = f" and adjusted for {' and '.join(used)}" if used else ""
+    return (f"Among {int(r['learners']):,} learners who posted or replied in their first week "
             f"({int(r['events']):,} later disengaged), those who {what} had {how} hazard of "
             f"disengaging afterwards: hazard ratio {r['hazard_ratio']:.2f} (95% CI "
             f"{r['ci_low']:.2f} to {r['ci_high']:.2f}, {_fmt_p(r['p_value'])}), counted from "
-            "the end of week one and adjusted for active days in it. Replies were not "
-            "assigned at random, so this is an association, not proof that replies keep "
-            "learners.")
+            f"the end of week one{adjusted}. Replies were not assigned at random, so this is "
+            "an association, not proof that replies keep learners.")
 
 
 # --------------------------------------------------------------------------- organisation growth
