@@ -15,8 +15,10 @@ on it: a different key gives different labels and the same numbers.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import io
 import json
 import os
 import re
@@ -26,9 +28,10 @@ from pathlib import Path
 import pandas as pd
 
 from engagement import schema
-from engagement.schema import QualityLog
+from engagement.schema import InputError, QualityLog
 from engagement.sources import attendance, email, mapping, moodle, oulad, social, xapi
 from engagement.sources import edges as edges_source
+from engagement.sources.text import decode
 
 PSEUDONYM_PREFIX = "L-"
 PSEUDONYM_PATTERN = r"\bL-[0-9a-f]{10}\b"
@@ -466,8 +469,13 @@ def reply_network_tables(raw_dir: Path, *, timezone: str = "UTC",
     course = re.sub(r"(?i)[ _-]*(edge ?list|edges?)[ _-]*", "", edges.stem).strip() or raw_dir.name
     header = []
     if nodes is not None:
-        header = [h.strip().lower() for h in
-                  nodes.read_text(encoding="utf-8-sig", errors="replace").splitlines()[0].split(",")]
+        # decoded as the reader will (UTF-16, cp1252...): a garbled header would hide the
+        # staff column and leave facilitators in the network
+        text, _ = decode(nodes)
+        if not text.strip():
+            raise InputError(nodes, "the file is empty (no header, no rows)")
+        first = next(csv.reader(io.StringIO(text.lstrip("\r\n"), newline="")), [])
+        header = [h.strip().lower() for h in first]
     staff = next((c for c in STAFF_COLUMNS if c in header), None)
     organisation = next((c for c in ORGANISATION_COLUMNS if c in header), None)
     return edges_source.load_reply_network(edges, nodes, course=course, staff_column=staff,

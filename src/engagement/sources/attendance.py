@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from engagement.schema import InputError, QualityLog, require_columns, validate
-from engagement.sources.mapping import _csv_records, _read_records, _xlsx_records, to_utc
-from engagement.sources.text import check_timezone, decode, find_columns
+from engagement.sources.mapping import (_csv_records, _read_records, _xlsx_records,
+                                        count_short_rows, to_utc)
+from engagement.sources.text import check_timezone, decode, find_columns, flag_future
 
 ATTENDANCE_COLUMNS = ["session_id", "course", "format", "name", "email", "started_at",
                       "minutes"]
@@ -144,13 +145,16 @@ def read_zoom_participants(path: str | os.PathLike, *, timezone: str,
     """
     check_timezone(timezone)
     quality = QualityLog() if quality is None else quality
-    header, rows, lines = _read_records(path)
+    short: list[int] = []
+    header, rows, lines = _read_records(path, short=short)
     lowered = [h.casefold() for h in header]
     if "join time" not in lowered and "meeting id" in lowered and rows:
         header, rows, lines = _two_part_report(header, rows, lines, path)
+        short = [n for n in short if n in set(lines)]
     cols = find_columns(path, header, _ZOOM_COLUMNS, optional=("duration",), casefold=True)
     quality.read(source, path, len(rows))
     quality.timezone(source, timezone)
+    count_short_rows(short, path=path, source=source, quality=quality)
     if not rows:
         return _empty_attendance()
 
@@ -171,6 +175,11 @@ def read_zoom_participants(path: str | os.PathLike, *, timezone: str,
         raise InputError(path, "empty join time", row=int(lines[np.flatnonzero(join.isna())[0]]),
                          column=where["join"])
     minutes = (leave - join).dt.total_seconds() / 60
+    backwards = (minutes < 0).to_numpy()
+    if backwards.any():
+        i = int(np.flatnonzero(backwards)[0])
+        raise InputError(path, "the leave time is before the join time", row=int(lines[i]),
+                         column=where["leave"])
     if cols["duration"] is not None:
         duration = get("duration")
         given = duration != ""
@@ -180,12 +189,20 @@ def read_zoom_participants(path: str | os.PathLike, *, timezone: str,
             bad = next(i for i, v in enumerate(duration) if v != "" and not _is_float(v))
             raise InputError(path, f"{duration.iloc[bad]!r} is not a number of minutes",
                              row=int(lines[bad]), column=where["duration"]) from None
+        # float() also reads "inf" and "nan": a duration must be a finite count of minutes
+        odd = (given & ~(np.isfinite(minutes) & (minutes >= 0))).to_numpy()
+        if odd.any():
+            i = int(np.flatnonzero(odd)[0])
+            raise InputError(path, f"duration {duration.iloc[i]!r} is negative or infinite",
+                             row=int(lines[i]), column=where["duration"])
     name = get("name").map(_display_name)
     email = get("email").map(lambda v: str(v).strip() or None)
     local_day = join.dt.tz_convert(timezone).dt.strftime("%Y-%m-%d")
     table = pd.DataFrame({"session_id": "zoom:" + meeting + ":" + local_day, "course": course,
                           "format": "webinar", "name": name, "email": email,
                           "started_at": join, "minutes": minutes})
+    flag_future(join, source=source, quality=quality, where=f"{Path(path).name}, column "
+                f"{where['join']!r}", labels=lines, label="lines")
     merged = _merge_people(table, how={"minutes": "sum"})
     if len(merged) < len(table):
         quality.count(source, "rejoin rows of one person in one meeting merged",
@@ -273,10 +290,12 @@ def read_signin_sheet(path: str | os.PathLike, *, timezone: str,
     """
     check_timezone(timezone)
     quality = QualityLog() if quality is None else quality
-    header, rows, lines = _read_records(path)
+    short: list[int] = []
+    header, rows, lines = _read_records(path, short=short)
     cols = find_columns(path, header, _SIGNIN_COLUMNS, optional=("email",), casefold=True)
     quality.read(source, path, len(rows))
     quality.timezone(source, timezone)
+    count_short_rows(short, path=path, source=source, quality=quality)
     if not rows:
         return _empty_attendance()
     where = {k: header[i] for k, i in cols.items() if i is not None}
@@ -314,6 +333,8 @@ def read_signin_sheet(path: str | os.PathLike, *, timezone: str,
                        for c, d, f in zip(course, day, fmt)],
         "course": course, "format": fmt, "name": name, "email": email,
         "started_at": started, "minutes": np.nan})
+    flag_future(started, source=source, quality=quality, where=f"{Path(path).name}, column "
+                f"{where['start']!r}", labels=lines, label="lines")
     merged = _merge_people(table, how={"minutes": "first"})
     if len(merged) < len(table):
         quality.count(source, "same person signed in twice to one session",
@@ -452,6 +473,7 @@ def read_teams_attendance(path: str | os.PathLike, *, timezone: str, course: str
     quality.timezone(source, timezone)
     if table.empty:
         return _empty_attendance()
+    flag_future(table["started_at"], source=source, quality=quality, where=Path(path).name)
     merged = _merge_people(table, how={"minutes": "sum"})
     if len(merged) < len(table):
         quality.count(source, "rows of one person in one meeting merged",

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from engagement.schema import COLUMNS, InputError, QualityLog, validate
-from engagement.sources.mapping import _read_records
-from engagement.sources.text import check_timezone, localize
+from engagement.sources.mapping import _read_records, count_short_rows
+from engagement.sources.text import check_timezone, flag_future, localize
 
 __all__ = ["read_reply_edges", "read_reply_nodes", "staff_ids", "load_reply_network",
            "ALIASES", "EDGES_SOURCE", "NODES_SOURCE", "SELF_REPLY_RULE"]
@@ -92,7 +92,8 @@ def _resolve(path, header: Sequence[str], explicit: dict[str, str | None],
     return index
 
 
-def _records(path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
+def _records(path, *, source: str, quality: QualityLog
+             ) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     """Header, the records as strings, and each record's first line number (header = 1).
 
     ``mapping._read_records`` reads the text through ``csv.reader`` over
@@ -100,9 +101,11 @@ def _records(path) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     and line breaks inside quoted values are read whole, and ``reader.line_num`` counts the
     lines an editor shows.
     """
-    header, rows, lines = _read_records(path)
+    short: list[int] = []
+    header, rows, lines = _read_records(path, short=short)
     if not rows:
         raise InputError(path, "the file has a header but no data rows", row=1)
+    count_short_rows(short, path=path, source=source, quality=quality)
     raw = pd.DataFrame(rows, columns=header, dtype=object).map(
         lambda v: "" if v is None else str(v).strip())
     return header, raw, np.asarray(lines, dtype=np.int64)
@@ -195,6 +198,9 @@ def _parse_times(values: pd.Series, *, path, column: str, lines, date_format: st
             raise InputError(path, f"cannot read {value!r} as a date/time ({expected}; "
                              "set date_format if the dates are written otherwise)",
                              row=_first_line(values, value, lines), column=column) from None
+        if not 1678 <= stamp.year <= 2261:  # what datetime64[ns] holds
+            raise InputError(path, f"the year of {value!r} is outside 1678-2261",
+                             row=_first_line(values, value, lines), column=column)
         (naive if stamp.tzinfo is None else aware)[value] = stamp
     if guessed:
         n = int(values.isin(list(naive)).sum())
@@ -268,7 +274,7 @@ def read_reply_edges(path: str | os.PathLike, *, course: str, sender: str | None
     quality = QualityLog() if quality is None else quality
     path = Path(path)
     name = path.name
-    header, raw, lines = _records(path)
+    header, raw, lines = _records(path, source=EDGES_SOURCE, quality=quality)
     cols = _resolve(path, header, {"sender": sender, "receiver": receiver,
                                    "timestamp": timestamp, "thread": thread, "post": post},
                     optional=("thread", "post"))
@@ -335,6 +341,9 @@ def read_reply_edges(path: str | os.PathLike, *, course: str, sender: str | None
     })
     out["target_learner_id"] = out["target_learner_id"].where(
         out["target_learner_id"].notna(), None)
+    flag_future(out["timestamp"], source=EDGES_SOURCE, quality=quality,
+                where=f"{name}, column {header[cols['timestamp']]!r}", labels=lines[keep],
+                label="lines")
     out = out.sort_values("timestamp", kind="stable").reset_index(drop=True)
     return validate(out, "events", source=path)[COLUMNS["events"]]
 
@@ -362,7 +371,7 @@ def _read_nodes(path, *, id_column: str, organisation: str | None, staff_column:
     """Every participant (id, organisation, is_staff), one row per id, and the staff ids."""
     path = Path(path)
     name = path.name
-    header, raw, lines = _records(path)
+    header, raw, lines = _records(path, source=NODES_SOURCE, quality=quality)
     wanted = {"id": id_column, "organisation": organisation, "staff": staff_column}
     normed: dict[str, int] = {}
     for i, h in enumerate(header):

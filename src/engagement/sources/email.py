@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from engagement.schema import COLUMNS, InputError, QualityLog, validate
-from engagement.sources.mapping import _read_records
-from engagement.sources.text import DUPLICATE_RULE
+from engagement.sources.mapping import _read_records, count_short_rows
+from engagement.sources.text import DUPLICATE_RULE, flag_future
 
 SOURCE = "email"
 REQUIRED = ("recipient_email", "variant", "sent_at", "opened", "clicked", "signed_up")
@@ -93,7 +93,8 @@ def read_email_test(path: str | os.PathLike, *, timezone: str,
         zoneinfo.ZoneInfo(str(timezone))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {timezone!r} for {path}") from None
-    header, rows, lines = _read_records(path)
+    short: list[int] = []
+    header, rows, lines = _read_records(path, short=short)
     col = {h.casefold(): i for i, h in enumerate(header)}
     missing = [c for c in REQUIRED if c not in col]
     if missing:
@@ -102,6 +103,7 @@ def read_email_test(path: str | os.PathLike, *, timezone: str,
                          f"Found: {', '.join(header) or 'none'}", row=1)
     quality.read(SOURCE, path, len(rows))
     quality.timezone(SOURCE, str(timezone))
+    count_short_rows(short, path=path, source=SOURCE, quality=quality)
 
     def cell(r, name):
         v = r[col[name]]
@@ -128,6 +130,9 @@ def read_email_test(path: str | os.PathLike, *, timezone: str,
     local = pd.DatetimeIndex(df["sent"].astype("datetime64[ns]"))
     df["sent"] = local.tz_localize(str(timezone), ambiguous=np.ones(len(df), bool),
                                    nonexistent="shift_forward").tz_convert("UTC")
+
+    flag_future(df["sent"], source=SOURCE, quality=quality, where=f"{path.name}, column "
+                f"{header[col['sent_at']]!r}", labels=df["line"], label="lines")
 
     # exact duplicates judged on every raw cell; then repeated recipients (first kept)
     exact = pd.Series([tuple(r) for r in rows], dtype=object).duplicated().to_numpy()
@@ -166,14 +171,16 @@ def read_email_test(path: str | os.PathLike, *, timezone: str,
 
 def _parse_time(value, path, line, column) -> pd.Timestamp:
     """A local ``YYYY-MM-DD HH:MM`` cell (or an XLSX datetime) as naive local time."""
-    if isinstance(value, dt.datetime):
-        return pd.Timestamp(value)
     text = "" if value is None else str(value).strip()
     for fmt in _FORMATS:
         try:
-            return pd.Timestamp(dt.datetime.strptime(text, fmt))
+            when = value if isinstance(value, dt.datetime) else dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if not 1678 <= when.year <= 2261:  # what datetime64[ns] holds
+            raise InputError(path, f"sent_at {text!r}: the year is outside 1678-2261",
+                             row=line, column=column)
+        return pd.Timestamp(when)
     raise InputError(path, f"sent_at {text!r} is not like '2026-01-05 09:30'", row=line,
                      column=column)
 

@@ -48,7 +48,8 @@ import yaml
 from engagement.schema import (ACTIONS, CHANNELS, COLUMNS, FINAL_RESULTS, SCHEMAS, SOURCES,
                                TABLES, InputError, QualityLog, validate)
 from engagement.sources.text import (AUTO_ENCODINGS, check_timezone, decode,  # noqa: F401
-                                     drop_exact_duplicates, find_columns, localize)
+                                     drop_exact_duplicates, find_columns, flag_future,
+                                     localize)
 
 MAPPING_KEYS = ("table", "columns", "datetime_format", "timezone", "encoding", "delimiter",
                 "values", "thousands")
@@ -71,6 +72,11 @@ _ALLOWED = {("events", "source"): SOURCES, ("events", "action"): ACTIONS,
 _KEYS = {"courses": ["course"], "learners": ["learner_id", "course"],
          "outreach": ["channel", "post_id"], "outcomes": ["learner_id", "course"]}
 # AUTO_ENCODINGS (re-exported): tried in this order when the mapping gives no encoding.
+
+SHORT_ROW_RULE = "row with fewer fields than the header: missing cells read as empty"
+"""Quality rule (action flagged): a record shorter than the header (a truncated last line,
+trailing empty cells left out), padded with empty cells."""
+REPEATED_HEADER = "the header row is repeated inside the file (files joined together?)"
 
 CHANNEL_ALIASES = {"linkedin": "linkedin", "facebook": "facebook", "x": "x", "twitter": "x",
                    "twitter/x": "x", "x/twitter": "x", "x (twitter)": "x", "email": "email",
@@ -225,12 +231,14 @@ def _as_text(key) -> str:
 
 # --------------------------------------------------------------------------- reading files
 
-def _read_records(path: str | os.PathLike, *, encoding: str = "auto", delimiter: str = ","
-                  ) -> tuple[list[str], list[list], list[int]]:
+def _read_records(path: str | os.PathLike, *, encoding: str = "auto", delimiter: str = ",",
+                  short: list | None = None) -> tuple[list[str], list[list], list[int]]:
     """Header, data records and their line numbers (header = line 1) of a CSV or XLSX file.
 
     Cells are trimmed strings (XLSX date/time cells stay datetime/time objects). Blank lines
-    are skipped; short records are padded with empty cells.
+    are skipped; short records are padded with empty cells, and their line numbers appended
+    to `short` when a list is given (for the caller to count under :data:`SHORT_ROW_RULE`).
+    A data record repeating the header (two exports joined) is an InputError at its line.
     """
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -256,6 +264,10 @@ def _read_records(path: str | os.PathLike, *, encoding: str = "auto", delimiter:
                          row=records[0][0])
     rows, lines = [], []
     for line, cells in data:
+        if [str(c).strip() for c in cells[:len(header)]] == header and len(header) > 1:
+            raise InputError(path, REPEATED_HEADER, row=line)
+        if len(cells) < len(header) and short is not None:
+            short.append(line)
         if len(cells) > len(header):
             if any(c not in ("", None) for c in cells[len(header):]):
                 raise InputError(path, f"the row has {len(cells)} fields but the header has "
@@ -264,6 +276,15 @@ def _read_records(path: str | os.PathLike, *, encoding: str = "auto", delimiter:
         rows.append(list(cells) + [""] * (len(header) - len(cells)))
         lines.append(line)
     return header, rows, lines
+
+
+def count_short_rows(short: list[int], *, path, source: str, quality: QualityLog) -> None:
+    """Count the records :func:`_read_records` padded (flagged, :data:`SHORT_ROW_RULE`)."""
+    if short:
+        shown = ", ".join(map(str, short[:20])) + (f" and {len(short) - 20} more"
+                                                   if len(short) > 20 else "")
+        quality.count(source, SHORT_ROW_RULE, len(short), action="flagged",
+                      detail=f"{Path(path).name}: lines {shown}")
 
 
 def _csv_records(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
@@ -349,6 +370,10 @@ def to_utc(values: pd.Series, *, lines, file, column: str | None, timezone: str 
                 "ISO 8601, e.g. 2024-03-05 or 2024-03-05 14:30" if fmt is None else "a date/time"
             raise InputError(file, f"cannot read {value!r} as a date/time ({expected})",
                              row=row, column=column) from None
+        if not _IN_RANGE[0] <= stamp.year <= _IN_RANGE[1]:
+            raise InputError(file, f"the year of {value!r} is outside "
+                             f"{_IN_RANGE[0]}-{_IN_RANGE[1]}",
+                             row=_first_line(values, value, lines), column=column)
         if stamp.tzinfo is None:
             naive[value] = stamp
         else:
@@ -369,6 +394,9 @@ def to_utc(values: pd.Series, *, lines, file, column: str | None, timezone: str 
         out[local] = localize(stamps, timezone, source=source, quality=quality,
                               where=Path(file).name, column=column)
     return out
+
+
+_IN_RANGE = (1678, 2261)  # the years datetime64[ns] can hold (a day of margin each side)
 
 
 def _first_line(values: pd.Series, value, lines) -> int | None:
@@ -412,6 +440,8 @@ def _counts(values: pd.Series, *, minimum: int, **kw) -> pd.Series:
         if number < minimum:
             what = "negative" if number < 0 else f"below {minimum}"
             return f"count {value!r} is {what}", None
+        if number >= 2**53:  # beyond what a float holds exactly, and any real count
+            return f"count {value!r} is too large", None
         return None, int(number)
 
     return _numbers(values, check=check, dtype="Int64", **kw)
@@ -469,13 +499,15 @@ def _load(path, mapping: dict, *, quality: QualityLog | None, source: str | None
     quality = QualityLog() if quality is None else quality
     table = mapping["table"]
     source = source or table
+    short: list[int] = []
     header, rows, lines = _read_records(path, encoding=mapping["encoding"],
-                                        delimiter=mapping["delimiter"])
+                                        delimiter=mapping["delimiter"], short=short)
     if not rows:
         raise InputError(path, "the file has a header but no data rows", row=1)
     used = [s for s in mapping["columns"].values() if isinstance(s, str)] + list(keep)
     find_columns(path, header, {s: s for s in used})
     quality.read(source, path, len(rows))
+    count_short_rows(short, path=path, source=source, quality=quality)
     extra = [h for h in header if h not in used]
     if extra:
         quality.count(source, "source columns not in the contract dropped", 0,
@@ -533,6 +565,11 @@ def _load(path, mapping: dict, *, quality: QualityLog | None, source: str | None
         else:
             out[col] = frame[col].map(lambda v: None if v is None or v == "" else str(v))
             out[col] = out[col].astype(object).where(out[col].notna(), None)
+    if table != "courses":  # a course may well end in the future; nothing else happens then
+        for col in TIME_COLUMNS[table]:
+            flag_future(out[col], source=source, quality=quality,
+                        where=f"{Path(path).name}, column {where(col) or col!r}",
+                        labels=lines, label="lines")
     if after is not None:
         out = after(out, lines)
     for col in required_columns(table):

@@ -41,7 +41,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from engagement.schema import COLUMNS, InputError, QualityLog, require_columns, validate
-from engagement.sources.text import check_timezone, decode, find_columns, localize
+from engagement.sources.text import (check_timezone, decode, drop_exact_duplicates,
+                                     find_columns, flag_future, localize)
 
 __all__ = [
     "read_moodle_log", "read_forum_posts", "staff_ids",
@@ -520,6 +521,7 @@ def read_moodle_log(path: str | os.PathLike, *, timezone: str, course: str | Non
         "count": pd.array(np.ones(len(uid), dtype=np.int64), dtype="Int64"),
         "event_name": event.astype(object),
     })
+    flag_future(out["timestamp"], source=LOG_SOURCE, quality=quality, where=tag)
     out = out.sort_values("timestamp", kind="stable").reset_index(drop=True)
     return validate(out, "events", source=path)
 
@@ -530,7 +532,8 @@ def _integers(table: pd.DataFrame, column: str, lines: _Lines, path: Path,
               hint: str = "") -> pd.Series:
     text = table[column].fillna("").astype(str).str.strip()
     num = pd.to_numeric(text, errors="coerce")
-    bad = num.isna() | (num != np.floor(num))
+    # "inf" and "1e30" are numbers to pandas, but no id or Unix time
+    bad = num.isna() | ~np.isfinite(num) | (num != np.floor(num)) | (num.abs() >= 2**62)
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(path, f"expected a whole number, found {text.iloc[pos]!r}{hint} "
@@ -588,6 +591,29 @@ def read_forum_posts(path: str | os.PathLike, *, timezone: str = "UTC",
     user = _integers(raw, "userid", lines, path).astype(str)
     created = _integers(raw, "created", lines, path,
                         hint=" (created must be Unix seconds, not a written date)")
+    # datetime64[ns] holds 1678-2262; anything outside is not a time Moodle wrote
+    far = ~created.between(-9_000_000_000, 9_000_000_000)
+    if far.any():
+        pos = int(np.flatnonzero(far.to_numpy())[0])
+        raise InputError(path, f"created {int(created.iloc[pos])} is not a plausible Unix time "
+                               "(seconds since 1970)", row=int(lines[pos]), column="created")
+
+    # a post exported twice is one post; two different posts cannot share an id
+    if raw.duplicated().any() or post_id.duplicated().any():
+        # (line numbers cost a second parse: only files with repeats pay it)
+        line_no = [lines[i] for i in range(len(raw))]
+        _, unique = drop_exact_duplicates(raw, source=FORUM_SOURCE, quality=quality, where=tag,
+                                          labels=line_no, label="lines")
+        post_id, discussion, parent = post_id[unique], discussion[unique], parent[unique]
+        user, created = user[unique], created[unique]
+        line_no = [n for n, k in zip(line_no, unique) if k]
+        again = post_id.duplicated().to_numpy()
+        if again.any():
+            pos = int(np.flatnonzero(again)[0])
+            first = int(np.flatnonzero((post_id == post_id.iloc[pos]).to_numpy())[0])
+            raise InputError(path, f"post id {int(post_id.iloc[pos])} is also on line "
+                                   f"{line_no[first]} with other values",
+                             row=int(line_no[pos]), column="id")
 
     # the parent's author is looked up among all posts, before any is dropped
     author = pd.Series(user.to_numpy(), index=post_id.to_numpy()).groupby(level=0).first()
@@ -627,5 +653,6 @@ def read_forum_posts(path: str | os.PathLike, *, timezone: str = "UTC",
         "target_learner_id": target[keep].astype(object).where(target[keep].notna(), None),
         "count": pd.array(np.ones(int(keep.sum()), dtype=np.int64), dtype="Int64"),
     })
+    flag_future(out["timestamp"], source=FORUM_SOURCE, quality=quality, where=tag)
     out = out.sort_values("timestamp", kind="stable").reset_index(drop=True)
     return validate(out, "events", source=path)[COLUMNS["events"]]

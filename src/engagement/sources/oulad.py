@@ -39,6 +39,8 @@ Conventions, all recorded in the quality log (flagged):
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import re
 import zipfile
@@ -113,6 +115,8 @@ _CODE = re.compile(r"^(\d{4})([BJ])$")
 _MISSING = ["?", ""]
 _KEY = ["code_module", "code_presentation"]
 _DAY_NS = 86_400 * 10**9
+_DAY_COLUMNS = {"date", "date_submitted", "date_registration", "date_unregistration"}
+_MAX_DAYS = 36_525
 _FRACTIONAL = {"score", "weight"}  # numbers that may have decimals (weights: 7.5 in OULAD)
 
 
@@ -271,6 +275,36 @@ def _open(path):
             yield fh
 
 
+def _row(path, pos: int) -> int:
+    """The line (header = 1) of the data record at 0-based position `pos`, as pandas counts
+    records (blank lines skipped, quoted values may span lines). Only called for errors."""
+    with _open(path) as fh:
+        text = fh.read().decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if "\t" in first else ",")
+    next(reader, None)
+    n, start = -1, reader.line_num + 1
+    for rec in reader:
+        if any(cell.strip() for cell in rec):
+            n += 1
+            if n == pos:
+                return start
+        start = reader.line_num + 1
+    return pos + 2
+
+
+def _not_utf8(path) -> InputError:
+    """The error for a file that is not UTF-8, at the line of the first bad byte."""
+    with _open(path) as fh:
+        raw = fh.read()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InputError(str(path), f"not UTF-8 text ({exc.reason}, byte {raw[exc.start]:#04x});"
+                          " OULAD files are UTF-8", row=raw.count(b"\n", 0, exc.start) + 1)
+    return InputError(str(path), "not UTF-8 text")
+
+
 def _read(path, columns, *, ints=(), numbers=(), source, quality) -> pd.DataFrame:
     """Read a CSV (or zip member): strings, whole numbers (int64, required) and numbers
     (float, may be missing), ``?`` and empty fields being missing.
@@ -291,9 +325,12 @@ def _read(path, columns, *, ints=(), numbers=(), source, quality) -> pd.DataFram
     missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(str(path), f"missing column(s) {', '.join(missing)}; "
-                         f"found {', '.join(header)}")
-    with _open(path) as fh:
-        names = list(pd.read_csv(fh, sep=sep, nrows=0, encoding="utf-8-sig").columns)
+                         f"found {', '.join(header)}", row=1)
+    try:
+        with _open(path) as fh:
+            names = list(pd.read_csv(fh, sep=sep, nrows=0, encoding="utf-8-sig").columns)
+    except UnicodeDecodeError:  # pandas decodes a first chunk, not only the header line
+        raise _not_utf8(path) from None
     raw_names = {}
     for raw in names:
         if str(raw).strip() in columns and str(raw).strip() not in raw_names:
@@ -305,14 +342,18 @@ def _read(path, columns, *, ints=(), numbers=(), source, quality) -> pd.DataFram
     try:
         with _open(path) as fh:
             df = pd.read_csv(fh, dtype=dtype, **kwargs)
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") \
-            from None
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except pd.errors.ParserError as exc:
         raise InputError(str(path), f"cannot be read as CSV: {exc}") from None
     except (ValueError, TypeError, OverflowError):
-        with _open(path) as fh:
-            df = pd.read_csv(fh, dtype=str, **kwargs)
+        try:
+            with _open(path) as fh:
+                df = pd.read_csv(fh, dtype=str, **kwargs)
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
+        except pd.errors.ParserError as exc:
+            raise InputError(str(path), f"cannot be read as CSV: {exc}") from None
         df = df.rename(columns={v: k for k, v in raw_names.items()})
         _raise_bad_number(df, ints, numbers, path)
         for col in ints:
@@ -323,6 +364,13 @@ def _read(path, columns, *, ints=(), numbers=(), source, quality) -> pd.DataFram
     for col in numbers:
         if col not in _FRACTIONAL:
             _check_whole(df[col], path, col)
+    for col in _DAY_COLUMNS.intersection(columns):
+        # a day offset beyond a century is no date OULAD wrote (and overflows datetimes)
+        far = df[col].notna() & (df[col].abs() > _MAX_DAYS)
+        if far.any():
+            pos = int(np.flatnonzero(far.to_numpy())[0])
+            raise InputError(str(path), f"day offset {df[col].iloc[pos]:g} is beyond "
+                             f"{_MAX_DAYS} days", row=_row(path, pos), column=col)
     quality.read(source, path.zip_path if isinstance(path, _Member) else path, len(df))
     return df
 
@@ -345,7 +393,7 @@ def _raise_bad_number(text: pd.DataFrame, ints, numbers, path) -> None:
     value = text[col].iloc[pos]
     what = "a whole number" if col in ints else "a number"
     found = "a missing value" if pd.isna(value) else repr(value)
-    raise InputError(str(path), f"expected {what}, found {found}", row=pos + 2, column=col)
+    raise InputError(str(path), f"expected {what}, found {found}", row=_row(path, pos), column=col)
 
 
 def _check_whole(values: pd.Series, path, col) -> None:
@@ -353,7 +401,7 @@ def _check_whole(values: pd.Series, path, col) -> None:
     if frac.any():
         pos = int(np.flatnonzero(frac.to_numpy())[0])
         raise InputError(str(path), f"expected a whole number, found {values.iloc[pos]:g}",
-                         row=pos + 2, column=col)
+                         row=_row(path, pos), column=col)
 
 
 def _check_score(results: pd.DataFrame, path) -> None:
@@ -361,7 +409,7 @@ def _check_score(results: pd.DataFrame, path) -> None:
     if out.any():
         pos = int(np.flatnonzero(out.to_numpy())[0])
         raise InputError(str(path), f"score {results['score'].iloc[pos]:g} outside 0-100",
-                         row=pos + 2, column="score")
+                         row=_row(path, pos), column="score")
 
 
 def _course_key(df: pd.DataFrame) -> pd.Series:
@@ -396,25 +444,26 @@ def _courses(path: Path, quality: QualityLog) -> pd.DataFrame:
     for col in _KEY:
         blank = df[col].isna()
         if blank.any():
-            raise InputError(str(path), "missing value", row=int(np.flatnonzero(blank)[0]) + 2,
+            raise InputError(str(path), "missing value",
+                             row=_row(path, int(np.flatnonzero(blank)[0])),
                              column=col)
     parts = df["code_presentation"].str.extract(_CODE)
     bad = parts[0].isna()
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(str(path), f"presentation code {df['code_presentation'].iloc[pos]!r} "
-                         "is not a year followed by B or J", row=pos + 2,
+                         "is not a year followed by B or J", row=_row(path, pos),
                          column="code_presentation")
     if (df["module_presentation_length"] < 0).any():
         pos = int(np.flatnonzero((df["module_presentation_length"] < 0).to_numpy())[0])
-        raise InputError(str(path), "negative module_presentation_length", row=pos + 2,
+        raise InputError(str(path), "negative module_presentation_length", row=_row(path, pos),
                          column="module_presentation_length")
     course = _course_key(df)
     dup = course.duplicated()
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError(str(path), f"module-presentation {course.iloc[pos]} appears twice",
-                         row=pos + 2, column="code_presentation")
+                         row=_row(path, pos), column="code_presentation")
     starts = pd.to_datetime(pd.DataFrame({"year": parts[0].astype(int),
                                           "month": parts[1].map(START_MONTH), "day": 1}),
                             utc=True)
@@ -436,12 +485,12 @@ def _assessments(path: Path, starts: dict, quality: QualityLog) -> pd.DataFrame:
     blank = df["weight"].isna()
     if blank.any():
         raise InputError(str(path), "expected a number, found a missing value",
-                         row=int(np.flatnonzero(blank.to_numpy())[0]) + 2, column="weight")
+                         row=_row(path, int(np.flatnonzero(blank.to_numpy())[0])), column="weight")
     dup = df["id_assessment"].duplicated()
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError(str(path), f"id_assessment {df['id_assessment'].iloc[pos]} appears "
-                         "twice", row=pos + 2, column="id_assessment")
+                         "twice", row=_row(path, pos), column="id_assessment")
     return _known(df, starts, path, "oulad_assessments", quality)
 
 
@@ -458,7 +507,8 @@ def _people(info_path: Path, reg_path: Path, starts: dict, quality: QualityLog):
         value = info["final_result"].iloc[pos]
         value = "a missing value" if pd.isna(value) else repr(value)
         raise InputError(str(info_path), f"final_result {value} is not one of "
-                         f"{', '.join(RESULTS)}", row=pos + 2, column="final_result")
+                         f"{', '.join(RESULTS)}", row=_row(info_path, pos),
+                         column="final_result")
     reg = _read(reg_path, ["code_module", "code_presentation", "id_student",
                            "date_registration", "date_unregistration"],
                 ints=("id_student",), numbers=("date_registration", "date_unregistration"),
@@ -630,6 +680,13 @@ def _vle(path: Path, courses, sites, quality: QualityLog):
     df = _read(member, ["code_module", "code_presentation", "id_student", "id_site", "date",
                         "sum_click"], ints=("id_student", "id_site", "date", "sum_click"),
                source=source, quality=quality)
+    for col in _KEY:
+        # a blank module or presentation cannot be told apart from its neighbours' rows
+        blank = df[col].isna() | (df[col].astype(str).str.strip() == "")
+        if blank.any():
+            raise InputError(str(member), "missing value",
+                             row=_row(member, int(np.flatnonzero(blank.to_numpy())[0])),
+                             column=col)
     starts = dict(zip(courses["course"], courses["starts_at"]))
     partial = _is_partial_name(path) or len(df) == PREFIX_ROWS
     if partial:

@@ -41,8 +41,8 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 
 from engagement.schema import COLUMNS, InputError, QualityLog, validate
-from engagement.sources.mapping import _read_records
-from engagement.sources.text import DUPLICATE_RULE, drop_exact_duplicates
+from engagement.sources.mapping import _read_records, count_short_rows
+from engagement.sources.text import DUPLICATE_RULE, drop_exact_duplicates, flag_future
 
 PLATFORMS = ("linkedin", "facebook", "x")
 """Platforms read, named as the contract's outreach channels."""
@@ -149,7 +149,8 @@ def read_social_export(path: str | os.PathLike, *, platform: str | None = None,
     """
     path = Path(path)
     quality = QualityLog() if quality is None else quality
-    header, rows, lines = _read_records(path)
+    short: list[int] = []
+    header, rows, lines = _read_records(path, short=short)
     platform = _resolve_platform(header, platform, path)
     source = f"social_{platform}"
     col = {h.casefold(): i for i, h in enumerate(header)}
@@ -197,6 +198,9 @@ def read_social_export(path: str | os.PathLike, *, platform: str | None = None,
 
     quality.read(source, path, len(rows))
     quality.timezone("social", TIMEZONE_NOTE)
+    count_short_rows(short, path=path, source=source, quality=quality)
+    flag_future(df["published_at"], source=source, quality=quality,
+                where=f"{path.name}, column 'Date'", labels=lines, label="lines")
     if "clicks" not in _COUNTS[platform] and len(rows):
         quality.count(source, "no Clicks column in the export: clicks missing", len(rows),
                       action="flagged", detail=path.name)
@@ -306,6 +310,9 @@ def _parse_date(value: str, path, line: int) -> tuple[pd.Timestamp, str | None]:
                          column="Date")
     hour = hour % 12 + (12 if ampm == "PM" else 0)
     offset = (int(m["oh"]) * 60 + int(m["om"])) * (-1 if m["sign"] == "-" else 1)
+    if not 1678 <= int(m["year"]) <= 2261:  # what datetime64[ns] holds
+        raise InputError(path, f"date {value!r}: the year is outside 1678-2261", row=line,
+                         column="Date")
     try:
         local = dt.datetime(int(m["year"]), int(m["month"]), int(m["day"]), hour,
                             int(m["minute"]), int(m["second"] or 0),
@@ -329,6 +336,8 @@ def _parse_count(value: str, path, line: int, column: str) -> int | None:
                          column=column)
     if m["sign"] == "-" and number != 0:
         raise InputError(path, f"count {value!r} is negative", row=line, column=column)
+    if number >= 2**63:  # beyond a 64-bit count: not a count any platform wrote
+        raise InputError(path, f"count {value!r} is too large", row=line, column=column)
     return number
 
 

@@ -16,6 +16,8 @@ came from:
 * :func:`find_columns`: the same error for missing columns (file, row 1, what was found).
 * :func:`drop_exact_duplicates`: rows equal to an earlier row dropped and counted under
   :data:`DUPLICATE_RULE`.
+* :func:`flag_future`: times after the moment the file is read (a wrong clock or zone, a
+  typed year) kept and counted as flagged under :data:`FUTURE_RULE`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ import pandas as pd
 from engagement.schema import InputError, QualityLog
 
 __all__ = ["decode", "localize", "check_timezone", "find_columns", "drop_exact_duplicates",
-           "AUTO_ENCODINGS", "AMBIGUOUS_RULE", "NONEXISTENT_RULE", "DUPLICATE_RULE"]
+           "flag_future", "AUTO_ENCODINGS", "AMBIGUOUS_RULE", "NONEXISTENT_RULE",
+           "DUPLICATE_RULE", "FUTURE_RULE"]
 
 AUTO_ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 """Encodings tried in this order by ``decode(..., encoding="auto")`` after the BOM checks
@@ -46,6 +49,11 @@ NONEXISTENT_RULE = "nonexistent local time at a DST change"
 
 DUPLICATE_RULE = "exact duplicate row"
 """Quality rule (action dropped): a row equal to an earlier row of the same file."""
+
+FUTURE_RULE = "time in the future (after the file was read)"
+"""Quality rule (action flagged): a time later than the moment the loader ran; kept, since
+the loader cannot know the right time, but counted so that a wrong clock, zone or year
+is seen before it stretches a course's observation end."""
 
 # UTF-32-LE's BOM starts with UTF-16-LE's: the longer marks are tested first.
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -288,3 +296,43 @@ def drop_exact_duplicates(df: pd.DataFrame, *, source: str, quality: QualityLog,
     quality.count(source, DUPLICATE_RULE, int(dup.sum()), action="dropped",
                   detail=f"{where}: {label} {', '.join(shown[:20])}{more}")
     return df.loc[~dup], ~dup
+
+
+# --------------------------------------------------------------------------- future times
+
+def flag_future(times: pd.Series, *, source: str, quality: QualityLog, where: str,
+                labels: Sequence | None = None, label: str = "rows",
+                now: pd.Timestamp | None = None) -> int:
+    """Count the times later than `now` (default: the current time) under :data:`FUTURE_RULE`.
+
+    Parameters
+    ----------
+    times : Series of datetime64[ns, UTC]
+        Not modified; NaT is not in the future.
+    source : str
+        Name of the source in `quality`.
+    quality : QualityLog
+        Receives the count (action flagged; nothing when no time is in the future).
+    where : str
+        The file (and column) named at the start of the quality detail.
+    labels : sequence, optional
+        What names each row in the detail (line numbers, ids); the first 20 are listed.
+
+    Returns
+    -------
+    int
+        The number of times flagged.
+    """
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    future = np.asarray((pd.Series(times) > now).fillna(False), dtype=bool)
+    n = int(future.sum())
+    if n:
+        shown = ""
+        if labels is not None:
+            hit = [str(v) for v in np.asarray(labels, dtype=object)[future]]
+            shown = f"; {label} {', '.join(hit[:20])}" + (
+                f" and {len(hit) - 20} more" if len(hit) > 20 else "")
+        latest = pd.Series(times)[future].max()
+        quality.count(source, FUTURE_RULE, n, action="flagged",
+                      detail=f"{where}: latest {latest.isoformat()}{shown}; kept")
+    return n

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 from engagement.schema import COLUMNS, InputError, QualityLog, validate
-from engagement.sources.text import decode
+from engagement.sources.text import decode, flag_future
 
 __all__ = ["read_xapi", "VERB_ACTIONS", "VOIDED_VERB", "MEETING_TYPES", "COURSE_FROM",
            "MALFORMED_RULE"]
@@ -493,6 +493,7 @@ def read_xapi(path: str | os.PathLike, *, course: str | None = None,
         "target_learner_id": pd.Series(target, dtype=object),
         "count": pd.array(np.ones(len(events), dtype=np.int64), dtype="Int64"),
     })
+    flag_future(out["timestamp"], source=SOURCE, quality=quality, where=name)
     out = out.sort_values("timestamp", kind="stable").reset_index(drop=True)
     out = validate(out, "events", source=path)
     return out[COLUMNS["events"]]
