@@ -317,3 +317,310 @@ def test_own_versus_rest_names_only_the_own_organisation():
                    "all other organisations"]
     with pytest.raises(ValueError, match="'Q' is not in the learners"):
         own_versus_rest(learners, own="Q")
+
+
+# --- secondary (complementary) suppression --------------------------------------------------
+
+def _hidden(out, columns):
+    """{column: [row positions hidden]} of a suppress_small table."""
+    return {c: [i for i, v in enumerate(out[c].isna()) if v] for c in columns}
+
+
+def test_a_row_total_makes_the_other_part_hidden_too():
+    df = pd.DataFrame({"course": ["A", "B"], "yes": [3, 10], "no": [12, 8], "n": [15, 18]})
+    out = suppress_small(df, total_columns={"n": ["yes", "no"]})
+    # 15 - 12 would give the 3 back: the 12 goes too; row B is untouched
+    assert _hidden(out, ["yes", "no", "n"]) == {"yes": [0], "no": [0], "n": []}
+    assert out["no_secondary"].tolist() == [True, False]
+    assert "yes_secondary" not in out.columns
+    shown = render_suppressed(out, count_columns=("yes", "no", "n"))
+    assert shown["yes"].tolist() == ["<5", 10] and shown["no"].tolist() == ["hidden", 8]
+    assert "no_secondary" not in shown.columns
+
+
+def test_rows_and_columns_with_a_total_row_hide_a_rectangle():
+    # worked by hand: 3 is small; row A then needs a second cell (no=12); columns yes and no
+    # each need one more: yes=10 (the smallest) and no=8, which is in row B with yes=10, so
+    # every row and column equation has two unknowns and nothing else is hidden.
+    df = pd.DataFrame({"course": ["A", "B", "C", "all"], "yes": [3, 10, 20, 33],
+                       "no": [12, 8, 7, 27], "n": [15, 18, 27, 60]})
+    out = suppress_small(df, count_columns=["yes", "no"], total_columns={"n": ["yes", "no"]},
+                         total_row=("course", "all"))
+    assert _hidden(out, ["yes", "no", "n"]) == {"yes": [0, 1], "no": [0, 1], "n": []}
+    assert out["course"].tolist() == ["A", "B", "C", "all"]
+
+
+def test_total_rows_per_group_of_total_by():
+    df = pd.DataFrame({"week": [1, 1, 1, 2, 2, 2], "course": ["A", "B", "all"] * 2,
+                       "learners": [2, 30, 32, 9, 30, 39]})
+    out = suppress_small(df, count_columns=["learners"], n_column=None,
+                         total_row=("course", "all"), total_by=["week"])
+    # week 1: 32 - 30 gives the 2 back, so 30 goes; week 2 has nothing small
+    assert _hidden(out, ["learners"]) == {"learners": [0, 1]}
+    with pytest.raises(ValueError, match="total rows"):
+        suppress_small(df, count_columns=["learners"], n_column=None,
+                       total_row=("course", "all"))
+
+
+def test_secondary_prefers_a_non_zero_part_and_follows_linked_columns():
+    df = pd.DataFrame({"a": [2], "b": [0], "c": [9], "n": [11], "c_share": [9 / 11]})
+    out = suppress_small(df, total_columns={"n": ["a", "b", "c"]}, linked={"c": ["c_share"]})
+    assert _hidden(out, ["a", "b", "c", "n", "c_share"]) == {
+        "a": [0], "b": [], "c": [0], "n": [], "c_share": [0]}
+
+
+def test_no_declared_total_no_secondary_suppression():
+    df = pd.DataFrame({"yes": [3, 10], "no": [12, 8], "n": [15, 18]})
+    out = suppress_small(df, count_columns=["yes", "no"])
+    assert _hidden(out, ["yes", "no", "n"]) == {"yes": [0], "no": [], "n": []}
+    assert not [c for c in out.columns if c.endswith("_secondary")]
+
+
+def _recoverable(out, values, equations):
+    """Hidden cells a reader can work out: those whose unit vector lies in the row space of
+    the equations' hidden-cell coefficients (linear algebra, independent of privacy.py)."""
+    hidden = [(i, c) for i in range(len(out)) for c in values.columns if pd.isna(out[c].iloc[i])]
+    index = {cell: k for k, cell in enumerate(hidden)}
+    rows = []
+    for cells in equations:
+        coeffs = np.zeros(len(hidden))
+        for cell, sign in cells:
+            if cell in index:
+                coeffs[index[cell]] += sign
+        if coeffs.any():
+            rows.append(coeffs)
+    if not rows:
+        return []
+    a = np.array(rows)
+    rank = np.linalg.matrix_rank(a)
+    found = []
+    for cell, k in index.items():
+        unit = np.zeros(len(hidden))
+        unit[k] = 1
+        if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            found.append(cell)
+    return found
+
+
+def _crosstab(seed):
+    rng = np.random.default_rng(seed)
+    body = rng.choice([0, 1, 2, 3, 4, 6, 9, 15, 30], size=(5, 3), p=[.05, .1, .1, .1, .1,
+                                                                     .15, .15, .15, .1])
+    df = pd.DataFrame(body, columns=["x", "y", "z"])
+    df["n"] = df.sum(axis=1)
+    df.loc[len(df)] = df.sum(axis=0)
+    df.insert(0, "group", [*"ABCDE", "all"])
+    equations = [[((i, c), 1) for c in "xyz"] + [((i, "n"), -1)] for i in range(6)]
+    equations += [[((i, c), 1) for i in range(5)] + [((5, c), -1)] for c in "xyzn"]
+    return df, equations
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_suppressed_cell_can_be_worked_out_from_the_totals(seed):
+    df, equations = _crosstab(seed)
+    values = df[["x", "y", "z", "n"]]
+    out = suppress_small(df, count_columns=["x", "y", "z"], n_column=None,
+                         total_columns={"n": ["x", "y", "z"]}, total_row=("group", "all"))
+    assert _recoverable(out, values, equations) == []
+    # the small cells are hidden, and nothing shown was changed
+    small = (values > 0) & (values < 5)
+    for c in values.columns:
+        assert out[c][small[c]].isna().all()
+        shown = out[c].notna()
+        assert (out[c][shown] == values[c][shown]).all()
+
+
+def test_the_recovery_check_finds_cells_when_only_small_ones_are_hidden():
+    # primary suppression alone leaves the small cells recoverable: the check has teeth
+    found = []
+    for seed in range(12):
+        df, equations = _crosstab(seed)
+        plain = suppress_small(df, count_columns=["x", "y", "z"], n_column=None)
+        found += _recoverable(plain, df[["x", "y", "z", "n"]], equations)
+    assert found
+
+
+def test_for_audience_passes_totals_on():
+    df = pd.DataFrame({"course": ["A", "B"], "yes": [3, 10], "no": [12, 8], "n": [15, 18]})
+    out = for_audience(df, audience="partner", total_columns={"n": ["yes", "no"]})
+    assert out["no"].isna().tolist() == [True, False]
+
+
+# --- survival curves are cut where fewer than the minimum are at risk ------------------------
+
+def test_partner_kaplan_meier_has_no_small_risk_set():
+    from engagement import retention
+
+    durations = pd.DataFrame({"duration_days": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+                              "event": [True] * 12,
+                              "group": ["a"] * 8 + ["b"] * 4})
+    km = retention.kaplan_meier(durations, by="group")
+    assert (km["at_risk"] < 5).any()
+    shown = for_audience(km, audience="partner", survival=True, survival_group="group")
+    assert (shown["at_risk"] >= 5).all()
+    assert set(shown["group"]) == {"a"}  # group b never had 5 at risk
+
+
+def _km_escapes(source: str) -> list[str]:
+    """Calls in notebook code that show a Kaplan-Meier table or curve without cutting it.
+
+    A curve is drawn with plots.km_curves; its table must come straight from
+    privacy.for_audience(..., survival=True) (or a name assigned from one). A name assigned
+    from retention.kaplan_meier may otherwise only go to functions that summarise it
+    (median_survival, describe_*), never to show/display/plots.
+    """
+    import ast
+
+    tree = ast.parse(source)
+    safe, curves, problems = set(), set(), []
+
+    def name(node):
+        return ast.unparse(node.func) if isinstance(node, ast.Call) else ""
+
+    def cut(node):
+        return (isinstance(node, ast.Call) and name(node).endswith("for_audience")
+                and any(k.arg == "survival" and isinstance(k.value, ast.Constant)
+                        and k.value.value is True for k in node.keywords))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            target = node.targets[0].id
+            if cut(node.value):
+                safe.add(target)
+            elif name(node.value).endswith("kaplan_meier"):
+                curves.add(target)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = name(node)
+        if func.endswith("km_curves"):
+            arg = node.args[0] if node.args else None
+            if not (cut(arg) or (isinstance(arg, ast.Name) and arg.id in safe)):
+                problems.append(ast.unparse(node)[:80])
+        elif func.endswith("for_audience") and not cut(node):
+            if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in curves:
+                problems.append(ast.unparse(node)[:80])
+        elif (func in ("show", "display", "reports.show") or func.startswith("plots.")) and any(
+                isinstance(a, ast.Name) and a.id in curves for a in node.args):
+            problems.append(ast.unparse(node)[:80])
+    return problems
+
+
+def _notebook_code(path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def test_every_notebook_survival_curve_goes_through_cut_at_risk():
+    from conftest import REPO
+
+    notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    drawn = 0
+    for path in notebooks:
+        code = _notebook_code(path)
+        assert _km_escapes(code) == [], path.name
+        drawn += code.count("km_curves(")
+    assert drawn >= 5  # the check saw the curves (02, 03, 05, findings)
+
+
+def test_the_survival_check_catches_an_uncut_curve():
+    leaks = ("km = retention.kaplan_meier(d)\nplots.km_curves(km, title='x')\n"
+             "shown = privacy.for_audience(km, audience=audience)\n"
+             "show(km)\n")
+    assert len(_km_escapes(leaks)) == 3
+    fine = ("km = retention.kaplan_meier(d)\n"
+            "shown = privacy.for_audience(km, audience=audience, survival=True)\n"
+            "plots.km_curves(shown)\ndisplay(Markdown(retention.describe_survival("
+            "retention.median_survival(km))))\n")
+    assert _km_escapes(fine) == []
+
+
+# --- scripts and event handlers ----------------------------------------------------------------
+
+@pytest.mark.parametrize("seed, kind", [
+    ("<script>alert(1)</script>", "script"),
+    ("<SCRIPT type='text/javascript'>x()</SCRIPT>", "script"),
+    ("<img src=x onerror=alert(1)>", "event_handler"),
+    ('<div class="a" onclick="go()">x</div>', "event_handler"),
+    ('<img title="x"onerror="y">', "event_handler"),
+    ("<svg/onload=alert(1)>", "event_handler"),
+    ('<a href="javascript:alert(1)">x</a>', "script_url"),
+])
+def test_scan_finds_scripts_and_event_handlers(seed, kind):
+    leaks = scan_html(CLEAN.replace("</main>", seed + "</main>"))
+    assert _kinds(leaks) == [kind]
+
+
+@pytest.mark.parametrize("text", [
+    "&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;",
+    "<p>onerror=1 and onload = 2</p>", '<div data-x="a onload=b">x</div>',
+    "<p>see the javascript: section</p>"])
+def test_escaped_or_plain_text_is_not_a_script(text):
+    assert scan_html(CLEAN.replace("</main>", text + "</main>")) == []
+
+
+# --- names, addresses and ids from the raw exports --------------------------------------------
+
+def _write(path, text, encoding="utf-8"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_raw_identifying_terms_from_each_kind_of_export(tmp_path):
+    import json
+
+    from engagement.privacy import raw_identifying_terms
+
+    files = [
+        _write(tmp_path / "moodle_logs" / "C1.csv",
+               "\ufeffTime,User full name,Affected user,Event context,Component,Event name,"
+               "Description,Origin,IP address\n"
+               '"3/05/26, 22:46",Ann Smith,-,Course: C1,System,Course viewed,x,web,10.0.0.1\n'
+               '"3/05/26, 22:47",Admin User,Bob Jones,Course: C1,System,Role assigned,x,web,'
+               "10.0.0.1\n"),
+        _write(tmp_path / "enrolments.csv",
+               "user_id,full_name,email,course,organisation\n"
+               "4,Carla Díaz,carla@acme.example,C1,Acme Trust\n"
+               "s1234567,Wei,,C1,Acme Trust\n"),
+        _write(tmp_path / "attendance" / "teams_x.csv",
+               "1. Summary\nMeeting title\tC1 tutorial\n\n2. Participants\n"
+               "Name\tFirst Join\tEmail\tParticipant ID (UPN)\tRole\n"
+               "Dana O'Neil\t3/5/24, 2:02:13 PM\t\tdana@uni.example\tAttendee\n\n"
+               "3. In-Meeting Activities\nName\tJoin Time\nEve Adams\t3/5/24\n",
+               encoding="utf-16"),
+        _write(tmp_path / "xapi" / "s.json", json.dumps([{
+            "actor": {"objectType": "Agent", "name": "Finn Wolfe",
+                      "mbox": "mailto:finn@x.example", "account": {"name": "7", "homePage": "h"}},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"}}])),
+        _write(tmp_path / "courses.csv", "course,title\nC1,Grace Hopper studies\n"),
+        tmp_path / "absent.csv",
+    ]
+    before = {p: p.read_bytes() for p in files if p.exists()}
+    terms = raw_identifying_terms(files)
+    assert list(terms.columns) == ["term", "kind", "file", "column"]
+    got = set(zip(terms["term"], terms["kind"]))
+    assert got == {("Ann Smith", "name"), ("Bob Jones", "name"), ("Carla Díaz", "name"),
+                   ("carla@acme.example", "email"), ("s1234567", "id"),
+                   ("Dana O'Neil", "name"), ("dana@uni.example", "email"),
+                   ("Eve Adams", "name"), ("Finn Wolfe", "name"), ("finn@x.example", "email")}
+    # "Admin User", one-word "Wei", ids 4 and 7 (too short), titles of courses: not people
+    assert terms.set_index("term").loc["Ann Smith", "column"] == "User full name"
+    assert {p: p.read_bytes() for p in before} == before  # only read
+
+
+def test_a_report_with_a_raw_name_fails_the_scan(tmp_path):
+    from engagement.privacy import raw_identifying_terms
+
+    raw = _write(tmp_path / "attendance" / "signin_a.csv",
+                 "Date,Start,Course,Format,Full name,Email,Organisation\n"
+                 "22/01/2026,12:30,C1,tutorial,callum garcía,,Northgate Trust\n")
+    terms = raw_identifying_terms([raw])["term"]
+    assert scan_html(CLEAN, extra_terms=terms) == []
+    leaks = scan_html(CLEAN.replace("n = 120", "n = 120, led by Callum García"),
+                      extra_terms=terms)
+    assert [(leak["kind"], leak["match"]) for leak in leaks] == [("term", "Callum García")]

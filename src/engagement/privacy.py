@@ -8,8 +8,10 @@ Two audiences (DESIGN.md, "Reports and audiences"):
 - ``partner``: what leaves the organisation; no learner identity, no group smaller than the
   minimum size, organisations other than the reader's own shown only under anonymous labels.
 
-Notebooks call :func:`for_audience` on every table they show, and the report batch runs
-:func:`scan_html` on every partner HTML it writes.
+Notebooks call :func:`for_audience` on every table they show (declaring the totals a table
+shows, so that :func:`suppress_small` hides complementary cells), and the report batch runs
+:func:`scan_html` on every partner HTML it writes, with the names, e-mail addresses and ids
+:func:`raw_identifying_terms` finds in the dataset's raw exports.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import html as _html
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +46,12 @@ IDENTIFIER_COLUMNS = frozenset({
 
 SUPPRESSED_SUFFIX = "_suppressed"
 """Suffix of the boolean marker column :func:`suppress_small` adds for each column it touches."""
+
+SECONDARY_SUFFIX = "_secondary"
+"""Suffix of the boolean marker of cells :func:`suppress_small` hid to protect another cell."""
+
+SECONDARY_MARKER = "hidden"
+"""How :func:`render_suppressed` shows a cell hidden by secondary suppression."""
 
 
 def _normalise(label) -> str:
@@ -133,7 +142,10 @@ class SuppressedTable(pd.DataFrame):
 
 def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_size: int = 5,
                    n_column: str | None = "n", linked: Mapping[str, Sequence[str]] | None = None,
-                   label_columns: Sequence[str] = ()) -> pd.DataFrame:
+                   label_columns: Sequence[str] = (),
+                   total_columns: Mapping[str, Sequence[str]] | None = None,
+                   total_row: tuple[str, object] | None = None,
+                   total_by: Sequence[str] = ()) -> pd.DataFrame:
     """Hide counts of fewer than `min_size` (but more than zero) people.
 
     What is suppressed (replaced by missing):
@@ -146,13 +158,24 @@ def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_s
     3. every numeric cell of a row whose `n_column` (the number of learners behind the row)
        is > 0 and < `min_size`, except `label_columns` (numeric labels such as week or k).
 
+    4. secondary (complementary) suppression, when the table shows totals: a hidden cell
+       must not be recoverable by subtraction from a total shown in the same table. Totals
+       are declared with `total_columns` (in each row, a column that is the sum of other
+       columns, e.g. ``n`` = ``completed`` + ``withdrawn`` + ``ongoing``) and `total_row`
+       (a row, e.g. course ``"all"``, whose count cells are the sums of the other rows, within
+       each group of `total_by`). Each total with its parts is one equation; whenever an
+       equation has exactly one cell hidden, its smallest shown cell (a non-zero one if there
+       is any; the total only when no part is left) is hidden too, and this is repeated over
+       rows and columns until no equation has a single hidden cell. Derived columns
+       (`linked`) follow their counts there too. Without declared totals nothing is done, so
+       declare every total a table shows.
+
     For each column touched, a boolean column ``<column>_suppressed`` marks the hidden cells,
     so that :func:`render_suppressed` can show them as ``"<5"`` (counts) or ``"n<5"`` (other
-    values). That rendering is for display only: the numbers are gone from the table.
+    values); a cell hidden by secondary suppression (it may be large) is also marked in
+    ``<column>_secondary`` and shown as ``"hidden"``. That rendering is for display only:
+    the numbers are gone from the table.
 
-    Secondary (complementary) suppression is NOT done yet: a hidden cell can still be worked
-    out from a row or column total shown next to it. Do not show totals beside suppressed
-    cells until that is implemented (a later issue).
 
     Parameters
     ----------
@@ -169,29 +192,45 @@ def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_s
         ``{count column: [columns derived from it]}``.
     label_columns : sequence of str
         Numeric columns that name the row and are never suppressed.
+    total_columns : mapping, optional
+        ``{total column: [part columns]}``: in every row the total is the sum of the parts.
+        Total and part columns are count columns (small cells of them are suppressed too).
+    total_row : (str, value), optional
+        ``(label column, value)``: rows whose label column holds `value` (e.g.
+        ``("course", "all")``) are totals over the other rows of every count column.
+    total_by : sequence of str
+        With `total_row`: the columns whose values delimit the groups each total row sums
+        (e.g. ``["week"]`` for one "all" row per week). One total row per group at most.
 
     Returns
     -------
     SuppressedTable (a DataFrame)
         A copy of `df` with the hidden cells missing (NaN: an integer column with a hidden
         cell becomes float, which matplotlib and seaborn plot, unlike ``pd.NA``), plus one
-        boolean ``<column>_suppressed`` column per column touched. It displays (in a
-        notebook, or printed) with the markers of :func:`render_suppressed`, whole-number
-        counts shown as integers.
+        boolean ``<column>_suppressed`` column per column touched (and
+        ``<column>_secondary`` per column where secondary suppression hid a cell). It
+        displays (in a notebook, or printed) with the markers of :func:`render_suppressed`,
+        whole-number counts shown as integers.
 
     Raises
     ------
     ValueError
-        If a named column is missing or a count column is not numeric.
+        If a named column is missing, a count column is not numeric, or a group of
+        `total_by` has more than one total row.
     """
     if min_size < 1:
         raise ValueError(f"min_size must be at least 1, not {min_size!r}")
     linked = dict(linked or {})
+    total_columns = {t: list(parts) for t, parts in (total_columns or {}).items()}
     use_n = n_column is not None and n_column in df.columns
     if n_column is not None and n_column != "n" and not use_n:
         raise ValueError(f"n_column {n_column!r} is not a column of the table "
                          f"({', '.join(map(str, df.columns))})")
-    needed = [*count_columns, *linked, *(c for cs in linked.values() for c in cs), *label_columns]
+    # totals and their parts are counts of people: their small cells are suppressed too
+    count_columns = list(dict.fromkeys([*count_columns, *total_columns,
+                                        *(c for cs in total_columns.values() for c in cs)]))
+    needed = [*count_columns, *linked, *(c for cs in linked.values() for c in cs), *label_columns,
+              *([total_row[0]] if total_row is not None else []), *total_by]
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise ValueError(f"column(s) {', '.join(map(repr, missing))} not in the table "
@@ -224,14 +263,111 @@ def suppress_small(df: pd.DataFrame, *, count_columns: Sequence[str] = (), min_s
         for col in numeric:
             hide(col, rows)
 
+    secondary: dict[str, pd.Series] = {}
+    if total_columns or total_row is not None:
+        groups = _total_groups(df, counts=counts, total_columns=total_columns,
+                               total_row=total_row, total_by=total_by)
+        hidden = pd.DataFrame({c: masks.get(c, pd.Series(False, index=out.index)).to_numpy()
+                               for c in counts})
+        extra = _complementary(df[counts].reset_index(drop=True), hidden, groups)
+        for col in counts:
+            rows = pd.Series(extra[col].to_numpy(), index=out.index)
+            if rows.any():
+                secondary[col] = rows
+                hide(col, rows)
+                for derived in linked.get(col, ()):
+                    hide(derived, rows)
+                    secondary[derived] = secondary.get(
+                        derived, pd.Series(False, index=out.index)) | rows
+
     for col, rows in masks.items():
         if pd.api.types.is_integer_dtype(out[col]) and rows.any():
             out[col] = out[col].astype("float64")  # NaN, not pd.NA: plotting libraries choke on NA
         out[col] = out[col].mask(rows)
         out[f"{col}{SUPPRESSED_SUFFIX}"] = rows.to_numpy()
+    for col, rows in secondary.items():
+        out[f"{col}{SECONDARY_SUFFIX}"] = rows.to_numpy()
     table = SuppressedTable(out)
     table._min_size, table._count_columns = min_size, tuple(counts)
     return table
+
+
+def _total_groups(df: pd.DataFrame, *, counts: Sequence[str],
+                  total_columns: Mapping[str, Sequence[str]],
+                  total_row: tuple[str, object] | None,
+                  total_by: Sequence[str]) -> list[list[tuple[int, str]]]:
+    """The table's totals as equations: lists of (row position, column) cells, total last."""
+    groups: list[list[tuple[int, str]]] = []
+    for total, parts in total_columns.items():
+        for i in range(len(df)):
+            groups.append([(i, p) for p in parts] + [(i, total)])
+    if total_row is not None:
+        label, value = total_row
+        is_total = df[label].astype(object).eq(value).to_numpy()
+        keys = (df[list(total_by)].astype(str).agg("\x1f".join, axis=1).to_numpy()
+                if total_by else np.zeros(len(df), dtype=int))
+        for key in pd.unique(keys):
+            rows = np.flatnonzero(keys == key)
+            totals = [i for i in rows if is_total[i]]
+            if not totals:
+                continue
+            if len(totals) > 1:
+                raise ValueError(f"{len(totals)} total rows ({label} = {value!r}) in one group of "
+                                 f"{list(total_by) or 'the table'}: give total_by")
+            parts = [i for i in rows if not is_total[i]]
+            for col in counts:
+                groups.append([(i, col) for i in parts] + [(totals[0], col)])
+    return groups
+
+
+def _complementary(values: pd.DataFrame, hidden: pd.DataFrame,
+                   groups: list[list[tuple[int, str]]]) -> pd.DataFrame:
+    """Cells to hide so that no equation of `groups` has exactly one unknown cell.
+
+    `values` and `hidden` are positionally indexed (0..n-1), columns the count columns.
+    A missing value counts as unknown (a reader cannot subtract it). Returns the cells
+    hidden here (bool, same shape).
+    """
+    protected = hidden.to_numpy(copy=True)
+    known = ~protected & values.notna().to_numpy()
+    start = known.copy()
+    number = values.to_numpy(dtype=float, na_value=np.nan)
+    col = {c: j for j, c in enumerate(values.columns)}
+    member: dict[tuple[int, str], list] = {}
+    for cells in groups:
+        for cell in cells:
+            member.setdefault(cell, []).append(cells)
+    changed = True
+    while changed:  # hiding a cell can open another equation: repeat until stable
+        changed = False
+        for cells in groups:
+            unknown = [(i, c) for i, c in cells if not known[i, col[c]]]
+            # one unknown cell is given back by subtraction: a problem when it was hidden
+            # (a value missing from the data is not protected)
+            if len(unknown) != 1 or not protected[unknown[0][0], col[unknown[0][1]]]:
+                continue
+            shown = [(i, c) for i, c in cells if known[i, col[c]]]
+            if not shown:
+                continue
+            total = cells[-1]
+            parts = [cell for cell in shown if cell != total]
+            # A part rather than the total, a non-zero one if there is any; among those the
+            # cell whose hiding leaves the fewest other equations with a single unknown (one
+            # already sharing an equation with a hidden cell closes a rectangle), then the
+            # smallest.
+            pool = ([cell for cell in parts if number[cell[0], col[cell[1]]] != 0] or parts
+                    or shown)
+
+            def opened(cell):
+                return sum(all(known[k, col[d]] for k, d in other if (k, d) != cell)
+                           for other in member[cell] if other is not cells)
+
+            i, c = min(pool, key=lambda cell: (opened(cell), number[cell[0], col[cell[1]]],
+                                               cell[0]))
+            known[i, col[c]] = False
+            protected[i, col[c]] = True  # recovering it could give the first one back
+            changed = True
+    return pd.DataFrame(start & ~known, columns=values.columns)
 
 
 def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
@@ -250,13 +386,17 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
     Returns
     -------
     DataFrame
-        The same columns without the ``*_suppressed`` markers; a column with a hidden cell
-        becomes text (object dtype), with ``"<5"``/``"n<5"`` where a value was hidden and
-        whole-number values written as integers and other numbers to two decimals.
+        The same columns without the ``*_suppressed`` and ``*_secondary`` markers; a column
+        with a hidden cell becomes text (object dtype), with ``"<5"``/``"n<5"`` where a value
+        was hidden for being small, :data:`SECONDARY_MARKER` (``"hidden"``) where it was
+        hidden to protect another cell, whole-number values written as integers and other
+        numbers to two decimals.
     """
     out = df.copy()
     markers = [c for c in out.columns if str(c).endswith(SUPPRESSED_SUFFIX)
                and str(c)[: -len(SUPPRESSED_SUFFIX)] in out.columns]
+    seconds = [c for c in out.columns if str(c).endswith(SECONDARY_SUFFIX)
+               and str(c)[: -len(SECONDARY_SUFFIX)] in out.columns]
     for marker in markers:
         col = str(marker)[: -len(SUPPRESSED_SUFFIX)]
         rows = out[marker].fillna(False).astype(bool)
@@ -268,8 +408,12 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
                 values = (values.astype("Int64") if (whole == whole.round()).all()
                           else values.round(2))
             text = f"<{min_size}" if col in count_columns else f"n<{min_size}"
-            out[col] = values.astype(object).where(~rows, text)
-    return out.drop(columns=markers)
+            shown = values.astype(object).where(~rows, text)
+            second = f"{col}{SECONDARY_SUFFIX}"
+            if second in out.columns:
+                shown = shown.where(~out[second].fillna(False).astype(bool), SECONDARY_MARKER)
+            out[col] = shown
+    return out.drop(columns=markers + seconds)
 
 
 def own_versus_rest(learners: pd.DataFrame, *, own: str, column: str = "organisation",
@@ -382,7 +526,10 @@ def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
                  linked: Mapping[str, Sequence[str]] | None = None,
                  label_columns: Sequence[str] = (),
                  labels: Mapping[str, str] | None = None,
-                 survival_group: str | None = None, survival: bool = False) -> pd.DataFrame:
+                 survival_group: str | None = None, survival: bool = False,
+                 total_columns: Mapping[str, Sequence[str]] | None = None,
+                 total_row: tuple[str, object] | None = None,
+                 total_by: Sequence[str] = ()) -> pd.DataFrame:
     """The table to show to `audience`.
 
     ``researcher``: `df` as is (a copy), once identifier columns have been refused.
@@ -390,7 +537,8 @@ def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
     text column refused; organisations other than `own_organisation` anonymised (when
     `organisation_column` is given; pass `labels` from :func:`organisation_labels` to keep
     them the same across tables); small cells suppressed (:func:`suppress_small`, which
-    `n_column`, `linked` and `label_columns` are passed to); with `survival`, a table of
+    `n_column`, `linked`, `label_columns` and the totals shown, `total_columns`,
+    `total_row` and `total_by`, are passed to); with `survival`, a table of
     survival curves (an ``at_risk`` column, one curve per `survival_group`) is first cut
     where fewer than `min_size` learners remain at risk (:func:`cut_at_risk`).
 
@@ -417,7 +565,8 @@ def for_audience(df: pd.DataFrame, *, audience: str, min_size: int = 5,
         out = anonymise_organisations(out, column=organisation_column, own=own_organisation,
                                       labels=labels)
     return suppress_small(out, count_columns=count_columns, min_size=min_size,
-                          n_column=n_column, linked=linked, label_columns=label_columns)
+                          n_column=n_column, linked=linked, label_columns=label_columns,
+                          total_columns=total_columns, total_row=total_row, total_by=total_by)
 
 
 def cut_at_risk(curve: pd.DataFrame, *, min_size: int = 5, at_risk: str = "at_risk",
@@ -461,6 +610,17 @@ _TAG_CHECKS = (
         rf"@import\s+(?:url\(\s*)?[\"']?{_EXTERNAL}[^;]*|url\(\s*[\"']?{_EXTERNAL}[^)]*\)", re.I)),
     ("external_module", re.compile(rf"\bimport\s*\(\s*[\"']{_EXTERNAL}[^)]*\)", re.I)),
 )
+# Scripts of any kind: a partner page needs none (the offline template writes none), so one
+# can only come from data that was not escaped. Inline event handlers likewise; javascript:
+# URLs in a link or source attribute too.
+_SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.I)
+_ATTR_GAP = r"""(?:\s+|/|(?<=["']))"""  # what may separate attributes: `"x"onerror=` counts
+_EVENT_HANDLER = re.compile(
+    rf"""<[a-z][\w:-]*(?:{_ATTR_GAP}[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]*))?)*?"""
+    rf"""{_ATTR_GAP}on[a-z]+\s*=""", re.I)
+_SCRIPT_URL = re.compile(
+    r"""<[a-z][^<>]*\b(?:href|src|action|formaction|xlink:href)\s*=\s*["']?\s*"""
+    r"""(?:javascript|vbscript):""", re.I)
 # Code input: the editor of a code cell (lab template), the input area of the classic one.
 # jp-InputArea alone is not enough: the lab template wraps markdown cells in it too.
 _CODE_CLASSES = {"jp-InputArea-editor", "jp-CodeMirrorEditor", "input_area"}
@@ -488,7 +648,10 @@ def scan_html(html: str, *, extra_terms: Iterable[str] = ()) -> list[dict]:
     numbers such as "2.3.3" do not match); pseudonymised learner ids; code input cells;
     anything fetched from the network (``<script src>``, ``<link href>``, ``<img src>``,
     frames, CSS ``@import``/``url()`` and JS ``import()`` of an ``http(s)://`` or ``//`` URL);
-    and each of `extra_terms` (names of people or organisations; whole words, any case).
+    any other ``<script>`` tag, inline event-handler attribute (``onerror=``, ``onload=``...)
+    and ``javascript:`` URL (a report has none: one can only come from text of the data
+    that was not escaped); and each of `extra_terms` (names of people or organisations;
+    whole words, any case).
     ``data:`` URIs (inline images) are removed before scanning so that base64 cannot match.
 
     Parameters
@@ -503,7 +666,8 @@ def scan_html(html: str, *, extra_terms: Iterable[str] = ()) -> list[dict]:
     list of dict
         One per leak, in order of kind then position: ``kind`` (email, ipv4, pseudonym,
         code_input, external_script, external_link, external_image, external_frame,
-        external_css, external_module, term), ``match`` (the text found) and ``context``
+        external_css, external_module, script, event_handler, script_url, term), ``match``
+        (the text found) and ``context``
         (the text around it, whitespace collapsed). Empty when the page is clean.
     """
     page = _strip_data_uris(html)
@@ -525,8 +689,24 @@ def scan_html(html: str, *, extra_terms: Iterable[str] = ()) -> list[dict]:
     for kind, pattern in _TAG_CHECKS:
         for m in pattern.finditer(page):
             add(kind, page, m)
+    fetched = [leak["context"] for leak in leaks if leak["kind"] == "external_script"]
+    for m in _SCRIPT_TAG.finditer(page):
+        # a <script src=https://...> is reported once, as external_script
+        if not any(m.group(0) in context for context in fetched):
+            add("script", page, m)
+    for kind, pattern in (("event_handler", _EVENT_HANDLER), ("script_url", _SCRIPT_URL)):
+        for m in pattern.finditer(page):
+            add(kind, page, m)
+    words = None
     for term in dict.fromkeys(t.strip() for t in extra_terms):
         if term:
+            # thousands of names (from the raw exports) against a long page: a term runs its
+            # search only when every word of it is somewhere on the page
+            tokens = re.findall(r"\w+", term.casefold())
+            if tokens:
+                words = words if words is not None else set(re.findall(r"\w+", text.casefold()))
+                if not all(t in words for t in tokens):
+                    continue
             for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.I):
                 add("term", text, m)
     return leaks
@@ -535,3 +715,182 @@ def scan_html(html: str, *, extra_terms: Iterable[str] = ()) -> list[dict]:
 def scan_report(path: str | os.PathLike, **kw) -> list[dict]:
     """:func:`scan_html` on a file (read as UTF-8); keywords are passed on."""
     return scan_html(Path(path).read_text(encoding="utf-8", errors="replace"), **kw)
+
+
+# --- names, addresses and ids found in the raw exports -------------------------------------
+
+RAW_NAME_COLUMNS = frozenset({
+    "user_full_name", "userfullname", "full_name", "fullname", "name", "name_original_name",
+    "user_name_original_name", "affected_user", "related_user", "display_name",
+    "participant_name", "attendee_name", "student_name", "learner_name", "created_by",
+    "author_name", "sender_name", "recipient_name",
+})
+"""Raw export columns (normalised) holding a person's name: Moodle logs and forum posts,
+enrolments, Zoom and Teams reports, sign-in sheets, social-media exports (post authors)."""
+
+RAW_EMAIL_COLUMNS = frozenset({
+    "email", "e_mail", "email_address", "user_email", "recipient_email", "mail",
+    "participant_id_upn", "upn", "attendee_email",
+})
+"""Raw export columns (normalised) holding an e-mail address (Teams' UPN is one)."""
+
+RAW_ID_COLUMNS = frozenset({
+    "user_id", "userid", "id_student", "student_id", "username", "learner_id", "participant_id",
+    "account_name", "login", "uid",
+})
+"""Raw export columns (normalised) holding a person's id in the source system."""
+
+_FIRST_LAST = (("first_name", "firstname", "given_name"), ("last_name", "lastname", "surname",
+                                                            "family_name"))
+# Entries of name columns that are not a person (Moodle writes "-" for the system).
+_NOT_PEOPLE = frozenset({"admin user", "guest user", "system", "cli", "web", "anonymous",
+                         "not available", "n a", "unknown", "deleted user"})
+_RAW_SUFFIXES = (".csv", ".txt", ".tsv", ".json", ".jsonl", ".xlsx")
+
+
+def _raw_rows(path: Path) -> Iterable[list[str]]:
+    """Every row of a delimited or spreadsheet raw file, as text cells (header rows included)."""
+    import csv
+
+    if path.suffix.lower() == ".xlsx":
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+        for sheet in sheets.values():
+            for row in sheet.itertuples(index=False):
+                yield ["" if pd.isna(v) else str(v) for v in row]
+        return
+    from engagement.sources.text import decode
+
+    text, _ = decode(path)
+    lines = text.splitlines()
+    sample = "\n".join(lines[:50])
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else (
+        ";" if sample.count(";") > sample.count(",") else ",")
+    yield from csv.reader(lines, delimiter=delimiter)
+
+
+def _header_kinds(row: Sequence[str]) -> dict[int, str] | None:
+    """{cell index: "name"/"email"/"id"} when `row` is a header naming a person's column."""
+    norm = [_normalise(c) for c in row]
+    kinds = {}
+    for j, c in enumerate(norm):
+        if c in RAW_NAME_COLUMNS:
+            kinds[j] = "name"
+        elif c in RAW_EMAIL_COLUMNS:
+            kinds[j] = "email"
+        elif c in RAW_ID_COLUMNS:
+            kinds[j] = "id"
+    first = next((norm.index(c) for c in _FIRST_LAST[0] if c in norm), None)
+    last = next((norm.index(c) for c in _FIRST_LAST[1] if c in norm), None)
+    if first is not None and last is not None:
+        kinds[(first, last)] = "name"  # type: ignore[index]  # the two cells make the name
+    return kinds or None
+
+
+def _json_people(value, found: list[tuple[str, str, str]]) -> None:
+    """xAPI actors (and any object with mbox/account): name, mbox, account name."""
+    if isinstance(value, list):
+        for item in value:
+            _json_people(item, found)
+        return
+    if not isinstance(value, dict):
+        return
+    if "mbox" in value or "account" in value or value.get("objectType") in ("Agent", "Group"):
+        if isinstance(value.get("name"), str):
+            found.append(("name", "name", value["name"]))
+        if isinstance(value.get("mbox"), str):
+            found.append(("email", "mbox", value["mbox"].removeprefix("mailto:")))
+        account = value.get("account")
+        if isinstance(account, dict) and account.get("name") is not None:
+            found.append(("id", "account.name", str(account["name"])))
+    for item in value.values():
+        _json_people(item, found)
+
+
+def _usable(kind: str, term: str, min_id_length: int) -> bool:
+    if kind == "name":
+        words = re.findall(r"[^\W\d_]{2,}", term)
+        # one word ("Admin", "Wei") would match ordinary text: full names only
+        return len(words) >= 2 and _normalise(term).replace("_", " ") not in _NOT_PEOPLE
+    if kind == "email":
+        return bool(_EMAIL.fullmatch(term))
+    # a short number (Moodle id 4) cannot be told from any count in a report
+    return len(term) >= min_id_length or (len(term) >= 4 and not term.isdigit())
+
+
+def raw_identifying_terms(paths: Iterable[str | os.PathLike], *,
+                          min_id_length: int = 6) -> pd.DataFrame:
+    """Names, e-mail addresses and ids of people found in raw export files, to scan reports for.
+
+    The files are only read, and nothing found is written anywhere: the table is for
+    :func:`scan_html`'s `extra_terms` (``reports`` uses it on every partner page of a batch).
+    A row is a header when it names a person's column (:data:`RAW_NAME_COLUMNS`,
+    :data:`RAW_EMAIL_COLUMNS`, :data:`RAW_ID_COLUMNS`, or first and last name together),
+    whatever its line, so multi-section exports (Teams) are read too; the header holds until
+    a blank row. xAPI JSON gives its actors' names, mailboxes and account names.
+
+    Only terms that cannot be mistaken for ordinary report text are kept: names of two or
+    more words (not "Admin User", "-"), well-formed e-mail addresses, and ids of at least
+    `min_id_length` characters (or 4 when not all digits). Short numeric ids such as Moodle's
+    are protected by pseudonymisation and :func:`refuse_identifiers`, not by the scan.
+
+    Parameters
+    ----------
+    paths : iterable of path
+        Raw files (``.csv``, ``.txt``, ``.tsv``, ``.json``, ``.jsonl``, ``.xlsx``); other files
+        (archives) are skipped.
+    min_id_length : int
+        The shortest all-digit id kept.
+
+    Returns
+    -------
+    DataFrame
+        One row per distinct (term, kind): term (stripped text), kind ("name", "email",
+        "id"), file (the first file's name it was found in), column (that file's column).
+    """
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for path in map(Path, paths):
+        suffix = path.suffix.lower()
+        if suffix not in _RAW_SUFFIXES or not path.is_file():
+            continue
+        hits: list[tuple[str, str, str]] = []
+        if suffix in (".json", ".jsonl"):
+            import json
+
+            text = path.read_text(encoding="utf-8-sig", errors="replace")
+            try:
+                _json_people(json.loads(text), hits)
+            except ValueError:
+                for line in text.splitlines():
+                    with suppress(ValueError):
+                        _json_people(json.loads(line), hits)
+        else:
+            header: list[str] = []
+            kinds: dict | None = None
+            for row in _raw_rows(path):
+                if not any(cell.strip() for cell in row):
+                    kinds = None  # a blank line ends a section
+                    continue
+                if kinds is None:  # looking for a header (the first row, or after a blank)
+                    new = _header_kinds(row)
+                    if new is not None:
+                        header, kinds = list(row), new
+                    continue
+                for j, kind in kinds.items():
+                    if isinstance(j, tuple):
+                        if max(j) < len(row):
+                            hits.append((kind, f"{header[j[0]]} + {header[j[1]]}",
+                                         f"{row[j[0]].strip()} {row[j[1]].strip()}"))
+                    elif j < len(row):
+                        hits.append((kind, header[j], row[j]))
+        for kind, column, value in hits:
+            if (kind, column, value) in seen:  # the same learner on many log lines
+                continue
+            seen.add((kind, column, value))
+            term = " ".join(str(value).split())
+            if kind == "email":
+                term = term.removeprefix("mailto:")
+            if term and _usable(kind, term, min_id_length):
+                found.setdefault((term, kind), (path.name, column))
+    rows = [(t, k, f, c) for (t, k), (f, c) in found.items()]
+    return pd.DataFrame(rows, columns=["term", "kind", "file", "column"])

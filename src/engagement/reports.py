@@ -456,17 +456,48 @@ def _execute(run: Run, audience: str, out_dir: Path, timeout: int, progress: boo
     return nb, (_failure_from_notebook(nb, audience, failure) if failure is not None else None)
 
 
+# Widgets (tqdm.notebook progress bars, ipywidgets) mean nothing in a static page.
+_WIDGET_MIMES = ("application/vnd.jupyter.widget-view+json",
+                 "application/vnd.jupyter.widget-state+json")
+# A warning or log record shown as display data rather than on stderr.
+_WARNING_TEXT = re.compile(r"^\s*(?:\S*:\d+: )?[A-Z]\w*Warning: |^(?:WARNING|ERROR|CRITICAL):",
+                           re.M)
+# One line of a progress bar: redrawn with carriage returns or cursor moves (colours are
+# not moves), or tqdm's "40%|####      | 4/10 [00:01<00:02, 3.1it/s]" written once.
+_PROGRESS = re.compile(r"\r|\x1b\[[0-9;]*[ABCDEFGJK]|\d+%\|.*\|\s*\d+(?:\.\d+)?[kMG]?/")
+
+
 def _hidden_output(output) -> bool:
+    """Whether a partner never sees `output`: an error, stderr (warnings, logging, progress
+    bars), a widget, or display data that is only a warning or a log record."""
     kind = output.get("output_type")
-    return kind == "error" or (kind == "stream" and output.get("name") == "stderr")
+    if kind == "error" or (kind == "stream" and output.get("name") == "stderr"):
+        return True
+    data = output.get("data", {}) if kind in ("display_data", "execute_result") else {}
+    if any(mime in data for mime in _WIDGET_MIMES):
+        return True
+    plain = data.get("text/plain", "")
+    plain = "".join(plain) if isinstance(plain, list) else plain
+    if set(data) == {"text/plain"} and _WARNING_TEXT.search(plain):
+        return True
+    return False
+
+
+def _without_progress(text: str) -> str:
+    """Printed text without the lines of progress bars (the rest as printed)."""
+    lines = text.splitlines(keepends=True)
+    return "".join(line for line in lines if not _PROGRESS.search(line.rstrip("\n")))
 
 
 def partner_notebook(nb):
     """A copy of an executed notebook stripped for partners.
 
     Removes cells tagged ``parameters``, ``injected-parameters``, ``researcher-only`` (and
-    papermill's error markers), stderr streams (warnings, logging) and error outputs.
-    Code input is removed at conversion (``exclude_input``).
+    papermill's error markers), stderr streams (warnings, logging, tqdm's bars), error
+    outputs, widgets (``tqdm.notebook``), display data that is only a Python warning or a
+    log record, and progress-bar lines printed to stdout (redrawn with ``\\r`` or written by
+    tqdm); a stream left empty goes too. Code input is removed at conversion
+    (``exclude_input``).
     """
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # deep copy, the input is kept
     cells = []
@@ -474,9 +505,50 @@ def partner_notebook(nb):
         if PARTNER_HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
             continue
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", []) if not _hidden_output(o)]
+            outputs = []
+            for output in cell.get("outputs", []):
+                if _hidden_output(output):
+                    continue
+                if output.get("output_type") == "stream":
+                    text = output.get("text", "")
+                    output["text"] = _without_progress(
+                        "".join(text) if isinstance(text, list) else text)
+                    if not output["text"].strip():
+                        continue
+                outputs.append(output)
+            cell.outputs = outputs
         cells.append(cell)
     nb.cells = cells
+    return nb
+
+
+def _escape_markdown(text: str) -> str:
+    """Markdown output with every ``<`` outside code spans escaped.
+
+    Notebooks display library sentences with ``Markdown(...)``; they carry course,
+    organisation and campaign names from the data, and Markdown passes HTML through, so a
+    name such as ``<script>...`` would run. Code spans are shown literally already.
+    """
+    parts = re.split(r"(`+)(.*?)\1", text, flags=re.S)
+    out = []
+    # re.split with two groups: text, ticks, code, text, ticks, code, ..., text
+    for i in range(0, len(parts), 3):
+        out.append(parts[i].replace("<", "&lt;"))
+        if i + 2 < len(parts):
+            out.append(parts[i + 1] + parts[i + 2] + parts[i + 1])
+    return "".join(out)
+
+
+def _escaped_outputs(nb):
+    """A copy of `nb` whose Markdown outputs cannot carry HTML (see :func:`_escape_markdown`)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else ():
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                text = data["text/markdown"]
+                data["text/markdown"] = _escape_markdown(
+                    "".join(text) if isinstance(text, list) else text)
     return nb
 
 
@@ -484,7 +556,8 @@ def to_html(nb, *, audience: str, title: str) -> str:
     """An executed notebook as self-contained offline HTML for `audience`.
 
     ``researcher``: everything, code included. ``partner``: :func:`partner_notebook`, then
-    no code input and no prompts.
+    no code input and no prompts. For both, HTML in Markdown outputs (which show text from
+    the data) is escaped; tables from :func:`show` and pandas are escaped when made.
     """
     from nbconvert import HTMLExporter
 
@@ -495,8 +568,8 @@ def to_html(nb, *, audience: str, title: str) -> str:
         template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES)],
         embed_images=True, exclude_input=partner, exclude_input_prompt=partner,
         exclude_output_prompt=partner, exclude_anchor_links=partner)
-    body, _ = exporter.from_notebook_node(partner_notebook(nb) if partner else nb,
-                                          resources={"metadata": {"name": title}})
+    shown = _escaped_outputs(partner_notebook(nb) if partner else nb)
+    body, _ = exporter.from_notebook_node(shown, resources={"metadata": {"name": title}})
     return body
 
 
@@ -568,6 +641,9 @@ def _run_one(run: Run, out_dir: Path, timeout: int, progress: bool) -> RunResult
     return result
 
 
+_SCRIPT_KINDS = ("script", "event_handler", "script_url")
+
+
 def _summarise(leaks: list[dict]) -> str:
     kinds: dict[str, int] = {}
     for leak in leaks:
@@ -575,11 +651,72 @@ def _summarise(leaks: list[dict]) -> str:
     return ", ".join(f"{n} {k}" for k, n in kinds.items())
 
 
+def _raw_folders(quality: dict, dataset: Path) -> list[Path]:
+    """Where the raw exports of a dataset may be: quality.json records the folder's name only."""
+    name = str(quality.get("raw_dir") or "")
+    folders = [Path(str(quality["raw_path"]))] if quality.get("raw_path") else []
+    if name:
+        from engagement.clean import repository_root
+
+        root = repository_root()
+        shared = os.environ.get("ENGAGEMENT_SHARED_DATA")
+        # data/processed/<name> next to data/raw/<raw_dir>; the checkout's data/raw; the
+        # shared data folder the Makefile prepares OULAD and the other public sets from
+        folders += [dataset.parent.parent / "raw" / name, root / "data" / "raw" / name,
+                    *([Path(shared) / name] if shared else []),
+                    root.parent / "shared" / "data" / name]
+    return list(dict.fromkeys(f for f in folders if f.is_dir()))
+
+
+_RAW_TERMS: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _raw_terms(parameters: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names, e-mail addresses and ids of people in the dataset's raw inputs, and the raw
+    files that could not be found (by name and MD5). Kept in memory only, once per dataset."""
+    quality_file = _dataset_file(parameters, "quality.json")
+    if quality_file is None or not quality_file.exists():
+        return (), ()
+    key = (str(quality_file.resolve()), quality_file.stat().st_mtime_ns)
+    if key not in _RAW_TERMS:
+        try:
+            quality = json.loads(quality_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            quality = {}
+        wanted = [r for r in quality.get("raw_files", []) if isinstance(r, dict)]
+        folders = _raw_folders(quality, quality_file.parent)
+        paths, missing = [], []
+        for raw in wanted:
+            name, md5 = str(raw.get("file", "")), raw.get("md5")
+            match = next((p for folder in folders for p in sorted(folder.rglob(name))
+                          if p.is_file() and (md5 is None or _md5(p) == md5)), None)
+            if match is None:
+                missing.append(name)
+            else:
+                paths.append(match)
+        terms = privacy.raw_identifying_terms(dict.fromkeys(paths))["term"]
+        _RAW_TERMS[key] = (tuple(terms), tuple(missing))
+    return _RAW_TERMS[key]
+
+
+def _md5(path: Path) -> str:
+    from engagement.schema import file_md5
+
+    return file_md5(path)
+
+
 def _scan(result: RunResult, scan_terms) -> None:
     partner = result.html.get("partner")
     if partner is not None:
+        # people named in the raw exports (learners, attendees, staff) must appear nowhere
+        raw_terms, missing = _raw_terms(result.parameters)
+        if missing:
+            result.notes.append(
+                f"privacy scan: {len(missing)} raw input file(s) of the dataset not found "
+                "(quality.json names them; looked next to data/processed and in the shared "
+                "data folder), so names from them were not scanned for")
         # a partner's own report may name the partner, and no other organisation
-        terms = tuple(t for t in (*scan_terms, *_dataset_names(result.parameters))
+        terms = tuple(t for t in (*scan_terms, *_dataset_names(result.parameters), *raw_terms)
                       if t != result.group)
         leaks = privacy.scan_report(partner, extra_terms=terms)
         if leaks:
@@ -594,12 +731,18 @@ def _scan(result: RunResult, scan_terms) -> None:
                 f"as {withheld.name}"))
     researcher = result.html.get("researcher")
     if researcher is not None:
-        fetched = [leak for leak in privacy.scan_report(researcher)
-                   if leak["kind"].startswith("external_")]
+        found = privacy.scan_report(researcher)
+        fetched = [leak for leak in found if leak["kind"].startswith("external_")]
         if fetched:
             result.failures.append(Failure(
                 "researcher", "offline check",
                 f"offline check: the page loads from the network ({_summarise(fetched)})"))
+        # the template writes no script: one here came from text that was not escaped
+        scripts = [leak for leak in found if leak["kind"] in _SCRIPT_KINDS]
+        if scripts:
+            result.failures.append(Failure(
+                "researcher", "script check",
+                f"script check: the page runs script ({_summarise(scripts)})"))
 
 
 def _skip(run: Run) -> RunResult | None:
@@ -754,6 +897,7 @@ def show(table: pd.DataFrame, *, audience: str, min_size: int = 5, **kwargs) -> 
     Returns
     -------
     IPython.display.HTML
+        Every text cell and column name HTML-escaped.
     """
     shown = for_audience(table, audience=audience, min_size=min_size, **kwargs)
     if isinstance(shown, SuppressedTable):
@@ -766,10 +910,14 @@ def show(table: pd.DataFrame, *, audience: str, min_size: int = 5, **kwargs) -> 
     numbers = [c for c in shown.columns if c not in shares + days
                and pd.api.types.is_numeric_dtype(shown[c])
                and not pd.api.types.is_bool_dtype(shown[c])]
+    # Text from the data (course, organisation, post names) is escaped, cells and headers:
+    # Styler writes them as they are otherwise, so a name could carry a <script>.
     styler = (shown.style.hide(axis="index")
-              .format(_percent, subset=shares)
+              .format(escape="html")
+              .format(_percent, subset=shares, escape="html")
               .format(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}", subset=days)
-              .format(_number, subset=numbers)
+              .format(_number, subset=numbers, escape="html")
+              .format_index(escape="html", axis="columns")
               .set_table_styles([{"selector": "th, td",
                                   "props": "text-align: left; padding: 2px 8px"}]))
     return HTML(styler.to_html())
