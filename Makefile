@@ -25,7 +25,7 @@ endif
 # pytest arguments, e.g. `make test PYTEST_ARGS="-k moodle"`
 PYTEST_ARGS ?=
 
-.PHONY: help setup reports oulad social forum lab test bench clean
+.PHONY: help setup reports oulad social forum lab test bench bench-big clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ test: $(BIN)/engagement ## run the test suite (works on a fresh clone)
 
 bench: $(BIN)/engagement ## time the activity reductions against direct DuckDB SQL and pandas
 	$(BIN)/python benchmarks/bench_activity.py
+
+bench-big: $(BIN)/engagement ## sessionise a simulated 10^8-event log (ROWS=1000000 to try small) under a 4GB DuckDB limit
+	nice $(BIN)/python benchmarks/bench_sessions_1e8.py $(if $(ROWS),--rows $(ROWS))
 
 clean: ## remove outputs and processed data (never data/raw)
 	find outputs data/processed -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

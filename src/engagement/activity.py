@@ -4,7 +4,9 @@ The event-level reductions (:func:`sessions`, :func:`learner_days`, :func:`learn
 are written once as Ibis expressions. They run on DuckDB by default (embedded, reading
 Parquet out of core), and the same functions accept an Ibis table from another backend
 (PostgreSQL, ClickHouse, Spark), so the reduction happens where the data lives. Everything
-downstream of them is small and plain pandas.
+downstream of them is small and plain pandas. They give the same tables on DuckDB and on
+Spark through ``ibis.pyspark.connect`` (tested in local mode: tests/test_activity_spark.py);
+see the README's "Bigger than one machine".
 
 Definitions
 -----------
@@ -15,7 +17,8 @@ Definitions
   `gap_minutes` (default 30) between consecutive events.
 - *Minutes* are time between consecutive events inside a session, credited to the later
   event's day (and group): they add up to session durations. A one-event session lasts 0
-  minutes.
+  minutes. Of events at the same instant, the one first in the order of the group columns
+  takes the step (the same on every engine).
 - Sources with only daily totals (OULAD's clicks per day, ``resolution="day"``) have active
   days but no sessions or minutes: those columns are missing, never zero.
 """
@@ -112,14 +115,38 @@ def _prepared(t: ir.Table, *, by: list[str], online_only: bool) -> ir.Table:
     return t.select("learner_id", "course", "timestamp", "count", *by)
 
 
-def _sessionised(t: ir.Table, gap_minutes: float) -> ir.Table:
-    """Events with ``session`` (1, 2, ... per learner and course) and ``step_seconds``."""
+def _backend_name(t: ir.Table, con) -> str:
+    """The name of the backend the table runs on ("duckdb", "pyspark", "postgres", ...)."""
+    return (con if con is not None else t.get_backend()).name
+
+
+def _epoch_seconds(timestamp: ir.TimestampValue, backend: str) -> ir.NumericValue:
+    """Seconds since 1970 as a double, microseconds kept.
+
+    Ibis's ``epoch_seconds`` is DuckDB's ``EPOCH`` (microseconds kept) but Spark's
+    ``UNIX_TIMESTAMP`` (whole seconds): sub-second events would be split into sessions
+    differently. Spark's ``CAST(ts AS DOUBLE)`` is micros / 1e6, as DuckDB's EPOCH is.
+    """
+    if backend == "pyspark":
+        return timestamp.cast("float64")
+    return timestamp.epoch_seconds()
+
+
+def _sessionised(t: ir.Table, gap_minutes: float, *, by: list[str] = (),
+                 backend: str = "duckdb") -> ir.Table:
+    """Events with ``session`` (1, 2, ... per learner and course) and ``step_seconds``.
+
+    The step goes to the later event; of events at the same instant, to the first in the
+    order of the `by` columns, so that the minutes of each group do not depend on the order
+    the database happens to read tied rows in (it differs between DuckDB and Spark).
+    """
     if not gap_minutes > 0:
         raise ValueError(f"gap_minutes must be positive, not {gap_minutes!r}")
     # epoch seconds once per event, and the step as its own column, so that neither the
     # conversion nor the window function is repeated in the generated SQL
-    t = t.mutate(epoch=t.timestamp.epoch_seconds())
-    order = ibis.window(group_by=[t.learner_id, t.course], order_by=[t.epoch])
+    t = t.mutate(epoch=_epoch_seconds(t.timestamp, backend))
+    order = ibis.window(group_by=[t.learner_id, t.course],
+                        order_by=[t.epoch, *(t[c] for c in by)])
     t = t.mutate(step=t.epoch - t.epoch.lag().over(order))
     starts = t.step.isnull() | (t.step > gap_minutes * 60)
     t = t.mutate(new_session=starts.ifelse(1, 0), step_seconds=starts.ifelse(0, t.step))
@@ -160,7 +187,8 @@ def sessions(events, *, gap_minutes: float = 30, online_only: bool = True,
         return out[["learner_id", "course", "session", "started_at", "ended_at", "events",
                     "minutes"]]
     t, con = _as_table(events)
-    s = _sessionised(_prepared(t, by=[], online_only=online_only), gap_minutes)
+    s = _sessionised(_prepared(t, by=[], online_only=online_only), gap_minutes,
+                     backend=_backend_name(t, con))
     out = s.group_by("learner_id", "course", "session").aggregate(
         started_at=s.timestamp.min(), ended_at=s.timestamp.max(), events=s["count"].sum(),
         minutes=s.step_seconds.sum() / 60.0)
@@ -177,7 +205,7 @@ def _activity(events, *, unit: str, by, gap_minutes: float, resolution: str,
     t, con = _as_table(events)
     t = _prepared(t, by=by, online_only=online_only)
     if resolution == "event":
-        t = _sessionised(t, gap_minutes)
+        t = _sessionised(t, gap_minutes, by=by, backend=_backend_name(t, con))
     t = t.mutate(day=t.timestamp.truncate("D"))
     key = "day" if unit == "day" else "week_start"
     if unit == "week":
