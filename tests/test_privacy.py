@@ -123,7 +123,7 @@ def test_render_suppressed_shows_markers_for_display_only():
     shown = render_suppressed(suppress_small(df), min_size=5)
     assert list(shown.columns) == ["group", "n", "mean"]
     assert shown["n"].tolist() == ["<5", 30] and isinstance(shown["n"][1], (int, np.integer))
-    assert shown["mean"].tolist() == ["n<5", 2.5]
+    assert shown["mean"].tolist() == ["n<5", "2.50"]  # text, as shown: not 2.500000
 
 
 def test_suppressed_table_displays_markers_but_holds_missing_values():

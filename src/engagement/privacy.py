@@ -408,7 +408,7 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
                 # (an infinite median is not a whole number: Int64 cannot hold it)
                 values = (values.astype("Int64")
                           if np.isfinite(whole).all() and (whole == whole.round()).all()
-                          else values.round(2))
+                          else values.map(lambda v: v if pd.isna(v) else f"{v:.2f}"))
             text = f"<{min_size}" if col in count_columns else f"n<{min_size}"
             shown = values.astype(object).where(~rows, text)
             second = f"{col}{SECONDARY_SUFFIX}"
