@@ -143,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"engagement {args.command}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: a message and the shell's usual status (128 + SIGINT), not a traceback.
+        done = ("; the reports already written are complete (each is written under a "
+                "temporary name and renamed), the next run removes any temporary file left"
+                if args.command == "report" else "")
+        print(f"engagement {args.command}: interrupted{done}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ MathJax or require.js from the network. Every file is written atomically.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
 import os
@@ -52,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from contextlib import suppress
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -365,12 +367,42 @@ def _fan_out_values(parameters: dict, column: str) -> list[str] | None:
 
 # --- writing ------------------------------------------------------------------------------
 
-def _atomic_write_text(path: Path, text: str) -> Path:
-    """Write to a temporary file in the same folder, then rename over `path`."""
+# A file being written: ".<final name>.<random>.tmp" beside it. The leading dot and the .tmp
+# suffix keep it out of "*.html" and "*.ipynb", so it is never mistaken for a report; one
+# left by an interrupted batch is removed by the next (see _clear_temporary).
+_TEMP_FILE = re.compile(r"^\.[A-Za-z0-9][A-Za-z0-9_.-]*\.(?:html|ipynb)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def _temp_file(path: Path) -> str:
+    """A new empty temporary file beside `path` (same folder, so os.replace is atomic)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return tmp
+
+
+def _clear_temporary(out_dir: Path) -> list[Path]:
+    """Remove the temporary files an interrupted batch left in `out_dir`; return them."""
+    removed = []
+    for path in out_dir.iterdir():
+        if _TEMP_FILE.match(path.name) and path.is_file():
+            with suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _atomic_write_text(path: Path, text: str) -> Path:
+    """Write to a temporary file in the same folder, then rename over `path` (os.replace).
+
+    Interrupted at any point, `path` is either absent, the previous file, or the new one in
+    full; never part of one.
+    """
+    tmp = _temp_file(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before the rename makes it the report
         _ordinary_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -428,18 +460,26 @@ def _execute(run: Run, audience: str, out_dir: Path, timeout: int, progress: boo
     import papermill
 
     target = out_dir / f"{run.name}.{audience}.ipynb"
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{run.name}.{audience}.", suffix=".ipynb")
-    os.close(fd)
+    # papermill rewrites its output in place after every cell: it writes to a temporary
+    # name, renamed once complete, so a killed batch leaves no half notebook as the report.
+    tmp = _temp_file(target)
     bar = ({"desc": f"{run.name} ({audience})", "leave": False, "file": sys.stderr}
            if progress else False)
     failure = None
     try:
-        papermill.execute_notebook(
-            str(run.notebook), tmp, parameters={**run.parameters, "audience": audience},
-            kernel_name="python3", cwd=str(run.notebook.parent),
-            execution_timeout=timeout, progress_bar=bar)
+        with warnings.catch_warnings():
+            # the temporary name does not end in .ipynb on purpose
+            warnings.filterwarnings("ignore", message="The specified file .* does not end in")
+            papermill.execute_notebook(
+                str(run.notebook), tmp, parameters={**run.parameters, "audience": audience},
+                kernel_name="python3", cwd=str(run.notebook.parent),
+                execution_timeout=timeout, progress_bar=bar)
     except Exception as exc:  # noqa: BLE001 - one failing notebook must not stop the batch
         failure = exc
+    except BaseException:  # Ctrl-C: stop the batch, leave nothing half-written
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
     nb = None
     with suppress(Exception):
         if os.path.getsize(tmp):
@@ -768,6 +808,11 @@ def run_batch(batch: Batch, *, out_dir: str | os.PathLike | None = None, timeout
     ``<name>.partner.withheld.html``. A researcher HTML that would load anything from the
     network also fails its run.
 
+    Every file is written under a temporary name (``.<name>.<random>.tmp``) in the same
+    folder and renamed when complete, so an interrupted or killed batch leaves only
+    complete reports; the temporary files it may leave are removed when the next batch
+    starts.
+
     Parameters
     ----------
     batch : Batch
@@ -792,6 +837,7 @@ def run_batch(batch: Batch, *, out_dir: str | os.PathLike | None = None, timeout
 
     out = batch.out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _clear_temporary(out)  # left by an interrupted or killed batch
     results = [_skip(run) or _run_one(run, out, timeout, progress)
                for run in tqdm(batch.runs, desc=f"batch {batch.name}", unit="report",
                                disable=not progress, file=sys.stderr)]
@@ -920,6 +966,9 @@ def show(table: pd.DataFrame, *, audience: str, min_size: int = 5, **kwargs) -> 
               .format_index(escape="html", axis="columns")
               .set_table_styles([{"selector": "th, td",
                                   "props": "text-align: left; padding: 2px 8px"}]))
+    # the table's id from its content, not at random: a re-run writes the same page
+    body = pd.util.hash_pandas_object(shown.astype(str), index=False).to_numpy().tobytes()
+    styler.set_uuid(hashlib.sha256(body + str(list(shown.columns)).encode()).hexdigest()[:10])
     return HTML(styler.to_html())
 
 
