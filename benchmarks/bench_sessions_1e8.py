@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from bench_activity import _peak_rss_mb  # same folder: the script's own directory is on sys.path
 
 GAP_MINUTES = 30
 MEMORY_LIMIT_ENV = "BENCH_DUCKDB_MEMORY_LIMIT"  # read by the child processes
@@ -190,16 +191,6 @@ def summary(sessions) -> dict:
         "first_event": _utc(sessions["started_at"].min()),
         "last_event": _utc(sessions["ended_at"].max()),
     }
-
-
-def _peak_rss_mb() -> float:
-    # VmHWM: this process's own high-water mark of resident memory
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(name: str, path: str) -> None:

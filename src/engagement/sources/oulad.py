@@ -339,21 +339,22 @@ def _read(path, columns, *, ints=(), numbers=(), source, quality) -> pd.DataFram
              for c in columns}
     kwargs = dict(sep=sep, usecols=list(raw_names.values()), na_values=_MISSING,
                   keep_default_na=False, encoding="utf-8-sig")
-    try:
-        with _open(path) as fh:
-            df = pd.read_csv(fh, dtype=dtype, **kwargs)
-    except UnicodeDecodeError:
-        raise _not_utf8(path) from None
-    except pd.errors.ParserError as exc:
-        raise InputError(str(path), f"cannot be read as CSV: {exc}") from None
-    except (ValueError, TypeError, OverflowError):
+
+    def read_as(types):
         try:
             with _open(path) as fh:
-                df = pd.read_csv(fh, dtype=str, **kwargs)
+                return pd.read_csv(fh, dtype=types, **kwargs)
         except UnicodeDecodeError:
             raise _not_utf8(path) from None
         except pd.errors.ParserError as exc:
             raise InputError(str(path), f"cannot be read as CSV: {exc}") from None
+
+    try:
+        df = read_as(dtype)
+    except InputError:
+        raise
+    except (ValueError, TypeError, OverflowError):  # a bad number: find it in the text
+        df = read_as(str)
         df = df.rename(columns={v: k for k, v in raw_names.items()})
         _raise_bad_number(df, ints, numbers, path)
         for col in ints:
