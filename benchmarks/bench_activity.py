@@ -67,7 +67,9 @@ def simulate_log(path: Path, rows: int, *, seed: int = 1, chunk: int = 2_000_000
     return path
 
 
-SQL = """
+# Each online event with its session number and the seconds since the previous event of
+# the same session: written directly for DuckDB (bench_sessions_1e8.py shares it).
+NUMBERED_EVENTS = """
 WITH e AS (
     SELECT learner_id, course, "timestamp", "count" FROM read_parquet($path)
     WHERE source IN ('lms', 'forum')
@@ -80,15 +82,18 @@ WITH e AS (
         CASE WHEN step IS NULL OR step > $gap THEN 1 ELSE 0 END AS new_session,
         CASE WHEN step IS NULL OR step > $gap THEN 0 ELSE step END AS step_seconds
     FROM stepped
-), sessions AS (
+), numbered AS (
     -- the default RANGE frame: events at the same instant get the same session number
-    SELECT *, sum(new_session) OVER (PARTITION BY learner_id, course ORDER BY "timestamp")
-           AS session
+    SELECT *, CAST(sum(new_session) OVER (
+        PARTITION BY learner_id, course ORDER BY "timestamp") AS BIGINT) AS session
     FROM flagged
 )
+"""
+
+SQL = NUMBERED_EVENTS + """
 SELECT learner_id, course, date_trunc('day', "timestamp") AS day, sum("count") AS events,
        count(DISTINCT session) AS sessions, sum(step_seconds) / 60.0 AS minutes
-FROM sessions GROUP BY ALL
+FROM numbered GROUP BY ALL
 """
 
 

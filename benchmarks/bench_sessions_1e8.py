@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from bench_activity import _peak_rss_mb  # same folder: the script's own directory is on sys.path
+from bench_activity import NUMBERED_EVENTS, _peak_rss_mb  # same folder (on sys.path)
 
 GAP_MINUTES = 30
 MEMORY_LIMIT_ENV = "BENCH_DUCKDB_MEMORY_LIMIT"  # read by the child processes
@@ -124,25 +124,7 @@ def simulate_log(path: Path, rows: int, *, seed: int = 1, chunk: int = CHUNK) ->
     return {"rows": written, "learners": n_learners, "bytes": path.stat().st_size}
 
 
-SQL = """
-WITH e AS (
-    SELECT learner_id, course, "timestamp", "count" FROM read_parquet($path)
-    WHERE source IN ('lms', 'forum')
-), stepped AS (
-    SELECT *, epoch("timestamp") - lag(epoch("timestamp")) OVER (
-        PARTITION BY learner_id, course ORDER BY "timestamp") AS step
-    FROM e
-), flagged AS (
-    SELECT *,
-        CASE WHEN step IS NULL OR step > $gap THEN 1 ELSE 0 END AS new_session,
-        CASE WHEN step IS NULL OR step > $gap THEN 0 ELSE step END AS step_seconds
-    FROM stepped
-), numbered AS (
-    -- the default RANGE frame: events at the same instant get the same session number
-    SELECT *, CAST(sum(new_session) OVER (
-        PARTITION BY learner_id, course ORDER BY "timestamp") AS BIGINT) AS session
-    FROM flagged
-)
+SQL = NUMBERED_EVENTS + """
 SELECT learner_id, course, session, min("timestamp") AS started_at,
        max("timestamp") AS ended_at, sum("count") AS events,
        sum(step_seconds) / 60.0 AS minutes

@@ -68,7 +68,7 @@ from IPython.display import HTML
 
 from engagement import privacy
 from engagement.privacy import SuppressedTable, for_audience
-from engagement.schema import InputError
+from engagement.schema import InputError, file_md5
 
 AUDIENCES = privacy.AUDIENCES
 TEMPLATES = Path(__file__).parent / "templates"
@@ -729,7 +729,7 @@ def _raw_terms(parameters: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
         for raw in wanted:
             name, md5 = str(raw.get("file", "")), raw.get("md5")
             match = next((p for folder in folders for p in sorted(folder.rglob(name))
-                          if p.is_file() and (md5 is None or _md5(p) == md5)), None)
+                          if p.is_file() and (md5 is None or file_md5(p) == md5)), None)
             if match is None:
                 missing.append(name)
             else:
@@ -737,12 +737,6 @@ def _raw_terms(parameters: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
         terms = privacy.raw_identifying_terms(dict.fromkeys(paths))["term"]
         _RAW_TERMS[key] = (tuple(terms), tuple(missing))
     return _RAW_TERMS[key]
-
-
-def _md5(path: Path) -> str:
-    from engagement.schema import file_md5
-
-    return file_md5(path)
 
 
 def _scan(result: RunResult, scan_terms) -> None:
