@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engagement import activity
+from engagement import activity, privacy, results, stats
 
 
 def events(rows):
@@ -59,7 +59,7 @@ def test_learner_days_split_minutes_across_midnight_and_groups():
     assert days.loc[("b", utc("2026-01-19")), ["sessions", "minutes"]].tolist() == [1, 11.0]
     by_source = activity.learner_days(LOG, by="source", online_only=False)
     b19 = by_source[(by_source.learner_id == "b") & (by_source.day == utc("2026-01-19"))]
-    assert dict(zip(b19.source, b19.events)) == {"lms": 1, "webinar": 1}
+    assert dict(zip(b19.source, b19.events, strict=True)) == {"lms": 1, "webinar": 1}
 
 
 def test_daily_totals_have_active_days_but_no_sessions():
@@ -74,7 +74,8 @@ def test_daily_totals_have_active_days_but_no_sessions():
 
 def test_learner_weeks_by_hand():
     weeks = activity.learner_weeks(LOG).set_index(["learner_id", "week_start"])
-    assert weeks.loc[("a", utc("2026-01-12")), ["active_days", "events", "sessions"]].tolist() == [2, 4, 3]
+    a12 = weeks.loc[("a", utc("2026-01-12")), ["active_days", "events", "sessions"]]
+    assert a12.tolist() == [2, 4, 3]
     assert weeks.loc[("b", utc("2026-01-12")), "active_days"] == 1
     assert ("b", utc("2026-01-19")) in weeks.index  # the 00:10 view; the webinar is not online
 
@@ -127,7 +128,7 @@ def test_activity_after_start_censors_weeks_the_data_do_not_cover():
     assert out.loc[3, "observed"] == 0
     text = activity.describe_drop(out.reset_index())
     assert text.startswith("Of learners who started, 100% were active online again")
-    assert "steepest fall is from week 1 to week 2 (100%" in text
+    assert "steepest fall is from week 1 to week 2 (100.0 percentage points" in text  # was 100%
 
 
 # --- properties on random logs --------------------------------------------------------------
@@ -138,7 +139,8 @@ def _random_log(seed: int, n: int) -> pd.DataFrame:
     return pd.DataFrame({
         "learner_id": rng.choice(["p", "q", "r"], n),
         "course": rng.choice(["A", "B"], n),
-        "timestamp": pd.Timestamp("2026-03-01", tz="UTC") + pd.to_timedelta(rng.permutation(minutes), unit="min"),
+        "timestamp": pd.Timestamp("2026-03-01", tz="UTC")
+        + pd.to_timedelta(rng.permutation(minutes), unit="min"),
         "source": rng.choice(["lms", "forum"], n),
         "action": "view",
         "count": rng.integers(1, 4, n),
@@ -185,3 +187,105 @@ def test_events_at_the_same_instant_share_a_session_whatever_their_order():
         days = activity.learner_days(log)
         assert days[["events", "sessions", "minutes"]].values.tolist() == [[4, 2, 1.0]]
         assert activity.sessions(log)["events"].tolist() == [1, 3]
+
+
+# --- Results: what the columns mean, and sentences after disclosure control -----------------
+
+def _not_said(text, original, controlled, *, labels=()):
+    """None of the numbers control hid is in `text` (counts and shares as printed)."""
+    import re
+
+    for c, col in controlled.columns.items():
+        for i in range(len(controlled)):
+            if not controlled.is_hidden(i, c) or col.kind not in ("count", "share"):
+                continue
+            v = original.table[c].iloc[i]
+            printed = stats.format_count(v) if col.kind == "count" else stats.format_share(v)
+            if printed in labels:
+                continue
+            after = r"(?![\d.,%])" if col.kind == "count" else ""
+            assert not re.search(rf"(?<![\d.,]){re.escape(printed)}{after}", text), (c, text)
+
+
+def test_activity_results_declare_their_columns():
+    days = activity.learner_days(LOG, by=["source", "action"], online_only=False)
+    weekly = activity.weekly_active(days)
+    assert isinstance(weekly, results.Result) and weekly.kind == "activity.weekly_active"
+    assert weekly.columns["week_start"].kind == "label" and weekly.n == "active_learners"
+    assert weekly.columns["active_learners"].people
+    assert weekly.columns["events"].kind == "count" and not weekly.columns["events"].people
+    assert weekly.partition is None and weekly.design == "descriptive"
+    by_source = activity.weekly_active(days, by="source")
+    assert by_source.columns["source"].kind == "label"
+    assert by_source.partition is None  # one learner is active in several sources
+    learners = pd.DataFrame({"learner_id": ["a", "b", "d"], "course": ["C"] * 3,
+                             "organisation": ["X", "Y", "Y"]})
+    by_org = activity.weekly_active(days, by="organisation", learners=learners)
+    assert by_org.columns["organisation"].kind == "organisation"
+    assert by_org.partition == "organisation"
+    assert activity.weekly_active(days, by="course").partition == "course"
+
+    after = activity.activity_after_start(activity.learner_weeks(LOG), COURSES)
+    cols = after.columns
+    assert after.kind == "activity.activity_after_start" and after.n == "observed"
+    assert cols["weeks_since_start"].kind == "label" and cols["observed"].people
+    assert cols["active"].part_of == "observed"
+    assert (cols["share"].kind, cols["share"].of, cols["share"].over) == (
+        "share", "active", "observed")
+    empty = activity.activity_after_start(activity.learner_weeks(LOG).iloc[:0], COURSES)
+    assert empty.empty and list(empty.columns) == list(after.columns)
+
+    started = activity.started_share(activity.online(days), learners)
+    cols = started.columns
+    assert started.kind == "activity.started_share"
+    assert started.n == "enrolled" and started.partition == "course"
+    assert cols["enrolled"].people and cols["enrolled"].unit == "enrolments"
+    assert cols["started"].part_of == "enrolled" and cols["never_started"].part_of == "enrolled"
+    assert (cols["share_started"].of, cols["share_started"].over) == ("started", "enrolled")
+
+    totals = activity.totals(days, by=["source", "action"])
+    assert totals.kind == "activity.totals" and totals.n == "learners"
+    assert totals.partition is None and totals.columns["learners"].people
+    assert not totals.columns["events"].people
+    assert activity.totals(days, by=["course"]).partition == "course"
+
+
+def test_describe_started_hides_what_control_hides():
+    learners = pd.DataFrame({"learner_id": ["a", "b", "d"], "course": ["C"] * 3})
+    shape = activity.started_share(activity.learner_days(LOG), learners)
+    table = pd.DataFrame({"course": ["A", "B", "C"], "enrolled": [50, 60, 4],
+                          "started": [40, 57, 2]})
+    table["never_started"] = table["enrolled"] - table["started"]
+    table["share_started"] = table["started"] / table["enrolled"]
+    res = shape.with_table(table)
+    assert activity.describe_started(res) == (
+        "Of 114 enrolments, 99 (87%) led to any online activity; 15 learners enrolled and "
+        "never started. The lowest start rate is in C (50%).")
+    shown = privacy.control(res, min_size=5)
+    said = activity.describe_started(shown)
+    _not_said(said, res, shown)
+    assert "114" not in said and "99" not in said and "15" not in said and "50%" not in said
+    assert said.startswith("Enrolments are not added up over the courses here: some courses "
+                           "have too few learners to show.")
+    assert "The lowest start rate of the courses shown is in A (80%)." in said
+
+
+def test_describe_drop_hides_what_control_hides():
+    shape = activity.activity_after_start(activity.learner_weeks(LOG), COURSES)
+    table = pd.DataFrame({"weeks_since_start": range(6), "observed": [40, 40, 38, 36, 30, 20],
+                          "active": [40, 22, 18, 15, 3, 6]})
+    table["share"] = table["active"] / table["observed"]
+    res = shape.with_table(table)
+    text = activity.describe_drop(res)
+    assert text == ("Of learners who started, 55% were active online again in the week after "
+                    "their first (n = 40); 10% in week 4 (n = 30). The steepest fall is from "
+                    "week 0 to week 1 (45.0 percentage points).")
+    shown = privacy.control(res, min_size=5)
+    assert shown.is_hidden(4, "active") and shown.is_hidden(4, "share")
+    said = activity.describe_drop(shown)
+    _not_said(said, res, shown, labels=("4",))  # "week 4"
+    assert "10%" not in said
+    assert said == ("Of learners who started, 55% were active online again in the week after "
+                    "their first (n = 40); too few learners to show in week 4. The steepest "
+                    "fall among the weeks shown is from week 0 to week 1 (45.0 percentage "
+                    "points).")

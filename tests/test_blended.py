@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagement import blended
+from engagement import blended, privacy, results
+from engagement.results import Result, TotalRow
 from engagement.sources import demo
 
 UTC = "UTC"
@@ -100,7 +101,8 @@ def test_weeks_past_the_observation_end_are_missing(hand_log):
 def test_event_study_counts_hand_log(hand_log):
     study = blended.event_study(blended.session_panel(*hand_log, weeks_before=2, weeks_after=1))
     got = study.set_index(["group", "relative_week"])
-    assert got.loc[("attended", -1), "active"] == 1 and got.loc[("attended", -1), "learner_sessions"] == 1
+    assert got.loc[("attended", -1), "active"] == 1
+    assert got.loc[("attended", -1), "learner_sessions"] == 1
     assert got.loc[("attended", -1), "mean_active_days"] == 2
     assert got.loc[("attended", 0), "active"] == 0  # the session's own click is not engagement
     assert got.loc[("did not attend", 1), "active_share"] == 0
@@ -231,3 +233,137 @@ def test_attendances_of_unknown_learners_are_refused(hand_log):
     events, learners, courses, outcomes = hand_log
     with pytest.raises(ValueError, match="1 attendances belong to learners missing"):
         blended.session_panel(events, learners[learners["learner_id"] != "a"], courses, outcomes)
+
+
+# --------------------------------------------------------------------------- Results and sentences
+
+def test_summary_and_left_out_are_results_with_their_meaning(hand_log):
+    events, *_ = hand_log
+    summary = blended.attendance_summary(events)
+    assert isinstance(summary, Result) and summary.kind == "blended.attendance_summary"
+    assert summary.columns["format"].kind == "label"
+    assert summary.columns["learners"].people and summary.columns["attendances"].people
+    assert not summary.columns["sessions"].people  # sessions held are not people
+    assert summary.n == "learners" and summary.partition is None
+    gone = blended.left_out(blended.session_panel(*hand_log))
+    assert isinstance(gone, Result) and gone.n == "attendances"
+    assert gone.columns["attendances"].unit == "attendances" and gone.columns["attendances"].people
+    assert gone.columns["reason"].kind == "label"
+    # people-level records stay disclosure-controlled
+    assert privacy.control(gone, min_size=5).is_hidden(0, "attendances")
+
+
+def test_event_study_metadata_and_its_total_rows():
+    panel = random_panel(n=40).assign(**{"active_days[-2]": 1.0, "active_days[1]": 0.0})
+    one = blended.event_study(panel)
+    assert one.total_row is None  # one format: no "all" rows
+    two = blended.event_study(pd.concat([panel, panel.assign(format="tutorial",
+                                                              session_id="T")]))
+    assert two.total_row == TotalRow("format", "all", by=("group", "relative_week"))
+    cols = two.columns
+    assert cols["learner_sessions"].kind == "count" and cols["learner_sessions"].people
+    assert cols["learner_sessions"].unit == "learner-sessions"
+    assert cols["active"].part_of == "learner_sessions"
+    assert (cols["active_share"].kind, cols["active_share"].of, cols["active_share"].over) == (
+        "share", "active", "learner_sessions")
+    assert (cols["ci_low"].kind, cols["ci_low"].of) == ("low", "active_share")
+    assert (cols["ci_high"].kind, cols["ci_high"].of) == ("high", "active_share")
+    assert two.n == "learner_sessions" and two.design == "observational"
+    assert two.kind == "blended.event_study"
+
+
+def test_lift_metadata():
+    lift = blended.attendance_lift(pd.concat([random_panel(n=60), random_panel(1, n=60).assign(
+        format="tutorial", session_id=lambda d: "T" + d["session_id"])]))
+    assert list(lift["format"]) == ["all", "webinar", "tutorial"]
+    assert "design" not in lift.columns and lift.design == "observational"
+    cols = lift.columns
+    assert cols["estimate"].kind == "points" and cols["naive_difference"].kind == "points"
+    assert (cols["ci_low"].of, cols["ci_high"].of) == ("estimate", "estimate")
+    assert (cols["naive_ci_low"].of, cols["naive_ci_high"].kind) == ("naive_difference", "high")
+    assert cols["p_value"].kind == "p" and cols["std_error"].technical
+    for c in ("attended", "attended_learners", "comparison", "comparison_learners"):
+        assert cols[c].kind == "count" and cols[c].people, c
+    assert cols["attended"].unit == "attendances"
+    # attendances add up over formats, distinct learners do not
+    assert lift.n == "attended_learners" and lift.total_row == TotalRow(
+        "format", "all", columns=("attended", "comparison", "attended_without_comparison"))
+    table = lift.table.set_index("format")
+    for column in lift.total_row.columns:
+        assert table.loc["all", column] == table.drop("all")[column].sum(), column
+    notes = " ".join(lift.notes)
+    assert "selection may remain" in notes and "active days online in the week before" in notes
+    single = blended.attendance_lift(random_panel(n=40), covariates=())
+    assert single.total_row is None and "adjusted for" not in single.notes[0]
+
+
+def _lift_like(**counts):
+    """A hand-made attendance_lift Result: a clear lift, with the given counts."""
+    row = {"format": "webinar", "estimate": 0.052, "std_error": 0.02, "ci_low": 0.012,
+           "ci_high": 0.092, "p_value": 0.01, "attended": 120, "attended_learners": 60,
+           "comparison": 700, "comparison_learners": 90, "attended_without_comparison": 0,
+           "attendee_rate": 0.6, "comparison_rate": 0.4, "naive_difference": 0.2,
+           "naive_ci_low": 0.15, "naive_ci_high": 0.25, **counts}
+    template = blended.attendance_lift(random_panel(n=20))
+    return template.with_table(pd.DataFrame([row])[list(template.columns)])
+
+
+def test_describe_lift_hides_what_disclosure_control_hid():
+    full = _lift_like()
+    text = blended.describe_lift(full, format="webinar")
+    assert text.startswith("Learners who attended webinars were more likely")
+    assert "+5.2 percentage points (95% CI +1.2 to +9.2)" in text
+    assert "120 attendances by 60 learners" in text and "700 non-attendee" in text
+    assert "+20.0 percentage points" in text and blended.CAVEAT in text
+    # nothing hidden: the partner sentence is the researcher's
+    assert blended.describe_lift(privacy.control(full, min_size=5), format="webinar") == text
+
+    small = privacy.control(_lift_like(attended=4, attended_learners=3), min_size=5)
+    assert small.is_hidden(0, "attended_learners") and small.is_hidden(0, "estimate")
+    text = blended.describe_lift(small, format="webinar")
+    assert "Too few learners attended webinars" in text
+    for hidden in ("4 attendances", "3 learners", "5.2", "1.2", "9.2", "20.0", "700"):
+        assert hidden not in text, hidden
+    assert "nan" not in text.lower() and "inf" not in text
+
+    few = privacy.control(_lift_like(comparison_learners=4), min_size=5)
+    text = blended.describe_lift(few, format="webinar")
+    assert "Too few" in text and "4 " not in text and "5.2" not in text
+
+
+def _study_like(attendees: int, active: int):
+    """A hand-made event_study Result for week -1: non-attendees 200 (60 active)."""
+    rows = [("all", "attended", -1, attendees, active, active / attendees),
+            ("all", "did not attend", -1, 200, 60, 0.3)]
+    df = pd.DataFrame(rows, columns=["format", "group", "relative_week", "learner_sessions",
+                                     "active", "active_share"])
+    lo, hi = blended.wilson_interval(df["active"], df["learner_sessions"])
+    df = df.assign(ci_low=lo, ci_high=hi, mean_active_days=[1.0, 0.5])
+    template = blended.event_study(random_panel(n=20).assign(**{"active_days[-2]": 1.0}))
+    return template.with_table(df[list(template.columns)])
+
+
+def test_describe_leads_hides_a_small_group_and_the_gap():
+    full = _study_like(40, 6)
+    text = blended.describe_leads(full)
+    assert text.startswith("In week -1 before the session, 15% of attendees and 30% of "
+                           "non-attendees were active online")
+    assert "-15.0 percentage points" in text and "attendees were less active" in text
+    assert blended.describe_leads(privacy.control(full, min_size=5)) == text
+    small = privacy.control(_study_like(4, 3), min_size=5)
+    assert small.is_hidden(0, "active_share")
+    text = blended.describe_leads(small)
+    assert "30% of non-attendees were active online" in text
+    assert "too few learner-sessions of attendees" in text
+    for hidden in ("75%", "points", "less active", "more engaged", "alike"):
+        assert hidden not in text, hidden
+
+
+def test_results_survive_json_and_wilson_comes_from_stats():
+    from engagement import stats
+
+    assert blended.wilson_interval is stats.wilson_interval
+    lift = blended.attendance_lift(stratum_panel(), covariates=())
+    back = Result.from_dict(lift.to_dict())
+    assert back.columns == lift.columns and back.notes == lift.notes
+    assert results.table_of(lift) is lift.table

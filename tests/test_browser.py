@@ -29,20 +29,12 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright not importable (pip install -e '.[test]')")
 
-from engagement import clean, reports  # noqa: E402
-from engagement.sources import demo  # noqa: E402
-from test_pipeline import SMALL, write_batch  # noqa: E402
+from conftest import DEMO_NOTEBOOKS, SMALL  # noqa: E402
 
 SCREENSHOTS = REPO / "outputs" / "browser-check"
 AUDIENCES = ("partner", "researcher")
-# The summary heads the batch as in reports.yaml; then 00..06.
-NOTEBOOKS = sorted((p.stem for p in (REPO / "notebooks").glob("*.ipynb")),
-                   key=lambda stem: (stem != "findings", stem))
-# Fewer resamples than the defaults: the pages, not the precision, are under test here.
-PARAMETERS = {"03_channels": {"campaign": "Spring 2026 recruitment", "n_boot": 200},
-              "05_community": {"permutations": 200},
-              "06_drivers": {"n_boot": 50}}
-HTML_FILES = [f"{stem}.{audience}.html" for stem in NOTEBOOKS for audience in AUDIENCES] + [
+ORGANISATIONS = SMALL["n_organisations"]
+HTML_FILES = [f"{stem}.{audience}.html" for stem in DEMO_NOTEBOOKS for audience in AUDIENCES] + [
     "index.html"]
 
 
@@ -139,27 +131,16 @@ def browser():
 @dataclass
 class Batch:
     out: Path       # the batch folder: <name>.<audience>.html and index.html
-    results: dict   # run name -> reports.RunResult
+    results: dict   # run name -> RunResult
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    """One real batch: every notebook, both audiences, and the index."""
-    root = tmp_path_factory.mktemp("browser")
-    demo.write_demo(root / "raw", **SMALL)
-    processed = clean.prepare("demo", root / "raw", name="demo", processed_root=root / "processed",
-                              key=b"browser-test-key")
-    config = write_batch(root, "browser", processed,
-                         *({"notebook": stem, "parameters": PARAMETERS.get(stem, {})}
-                           for stem in NOTEBOOKS))
-    loaded = reports.load_batch(config)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ENGAGEMENT_KEY", "browser-test-key")
-        results = reports.run_batch(loaded, out_dir=root / "out", progress=False)
-    reports.write_index(results, loaded, root / "out")
+def batch(demo_batch):
+    """The session's demo batch (conftest): every notebook, both audiences, one findings
+    page per organisation, and the index."""
     # a fresh folder each session: no screenshot left over from a report no longer written
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    return Batch(out=root / "out" / "browser", results={r.name: r for r in results})
+    return Batch(out=demo_batch["out"], results=demo_batch["results"])
 
 
 # --- tests ----------------------------------------------------------------------------------
@@ -167,17 +148,29 @@ def batch(tmp_path_factory):
 def test_the_batch_writes_every_report(batch):
     failures = [f"{name}: {f.describe()}" for name, r in batch.results.items() for f in r.failures]
     assert failures == [], "\n".join(failures)
-    assert sorted(p.name for p in batch.out.glob("*.html")) == sorted(HTML_FILES)
+    written = sorted(p.name for p in batch.out.glob("*.html"))
+    fanned = [n for n in written if n.startswith("findings-for-")]
+    assert len(fanned) == 2 * ORGANISATIONS
+    assert sorted(set(written) - set(fanned)) == sorted(HTML_FILES)
 
 
-@pytest.mark.parametrize("name", HTML_FILES)
+def _pages():
+    return HTML_FILES + [f"findings-for-{i}.{a}.html" for i in range(ORGANISATIONS)
+                         for a in AUDIENCES]
+
+
+@pytest.mark.parametrize("name", _pages())
 def test_report_opens_cleanly_in_chromium(browser, batch, name):
+    if name.startswith("findings-for-"):  # the i-th organisation's page, whatever its name
+        i, audience = int(name.split("-")[2].split(".")[0]), name.split(".")[1]
+        name = sorted(n for n in batch.results if n.startswith("findings-for-"))[i] + \
+            f".{audience}.html"
     path = batch.out / name
     if name != "index.html":
         # a failed run is reported here too (its cell and error), not as a missing file
         stem, audience, _ = name.rsplit(".", 2)
         failures = [f.describe() for f in batch.results[stem].failures
-                    if f.audience == audience]
+                    if f.audience in (audience, "")]
         assert failures == [], f"{name}: the notebook failed: " + "; ".join(failures)
     assert path.exists(), f"{name} was not written (files: {sorted(os.listdir(batch.out))})"
     check = check_page(browser, path, screenshot=SCREENSHOTS / f"{path.stem}.png")

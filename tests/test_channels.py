@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from statsmodels.stats.proportion import (proportion_confint, proportion_effects
                                           proportions_ztest)
 
 from engagement import channels as ch
+from engagement import privacy
 
 COUNTS = pd.DataFrame({"arm": ["email", "linkedin", "facebook"],
                        "n": [400, 380, 420], "successes": [60, 38, 84]})
@@ -22,7 +24,8 @@ COUNTS = pd.DataFrame({"arm": ["email", "linkedin", "facebook"],
 
 def test_arm_summary_counts_and_wilson_match_statsmodels():
     df = pd.DataFrame({"variant": ["A"] * 10 + ["B"] * 5,
-                       "signed_up": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0] + [True, False, False, False, False]})
+                       "signed_up": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]
+                       + [True, False, False, False, False]})
     before = df.copy()
     out = ch.arm_summary(df, arm="variant", converted="signed_up")
     pd.testing.assert_frame_equal(df, before)
@@ -33,9 +36,9 @@ def test_arm_summary_counts_and_wilson_match_statsmodels():
     for row in out.itertuples():
         lo, hi = proportion_confint(row.successes, row.n, alpha=0.05, method="wilson")
         assert (row.ci_low, row.ci_high) == pytest.approx((lo, hi), rel=1e-10)
-    assert set(out["design"]) == {"randomised"}
+    assert out.design == "randomised"
     obs = ch.arm_summary(df, arm="variant", converted="signed_up", randomised=False, alpha=0.1)
-    assert set(obs["design"]) == {"observational"}
+    assert obs.design == "observational"
     lo, hi = proportion_confint(3, 10, alpha=0.1, method="wilson")
     assert obs.loc[0, ["ci_low", "ci_high"]].tolist() == pytest.approx([lo, hi])
 
@@ -79,8 +82,8 @@ def test_pairwise_matches_statsmodels_and_hand_formulas():
     before = COUNTS.copy()
     out = ch.pairwise_tests(COUNTS, correction=None)
     pd.testing.assert_frame_equal(COUNTS, before)
-    assert list(zip(out["arm_a"], out["arm_b"])) == [("email", "linkedin"), ("email", "facebook"),
-                                                     ("linkedin", "facebook")]
+    assert list(zip(out["arm_a"], out["arm_b"], strict=True)) == [
+        ("email", "linkedin"), ("email", "facebook"), ("linkedin", "facebook")]
     z = stats.norm.ppf(0.975)
     for row in out.itertuples():
         xa, na = COUNTS.set_index("arm").loc[row.arm_a, ["successes", "n"]]
@@ -110,7 +113,7 @@ def test_pairwise_hand_example():
     assert r["rate_ratio"] == pytest.approx(5 / 3)
     # One pair: Holm changes nothing.
     assert r["p_adjusted"] == pytest.approx(r["p_value"])
-    assert bool(r["reject"]) and r["design"] == "randomised" and r["correction"] == "holm"
+    assert bool(r["reject"]) and out.design == "randomised" and r["correction"] == "holm"
 
 
 def test_pairwise_edge_cases():
@@ -194,7 +197,7 @@ def test_bayesian_arms_posteriors_and_best_arm():
     # Symmetric arms A and B share the rest roughly equally; seeded => reproducible.
     assert out.loc[0, "prob_best"] == pytest.approx(out.loc[1, "prob_best"], abs=0.01)
     again = ch.bayesian_arms(counts, draws=50_000, seed=3)
-    pd.testing.assert_frame_equal(out, again)
+    pd.testing.assert_frame_equal(out.table, again.table)
     # Expected loss of A is about the rate gap to C (0.04).
     assert out.loc[0, "expected_loss"] == pytest.approx(0.04, abs=0.003)
 
@@ -310,7 +313,7 @@ def test_describe_pairwise_randomised_and_observational():
                            "successes": [50, 30]})
     text = ch.describe_pairwise(ch.pairwise_tests(counts))
     assert text.startswith("Variant B's rate was higher than Variant A's by 20.0 percentage "
-                           "points (95% CI 6.7 to 33.3; Holm-adjusted p = 0.004)")
+                           "points (95% CI +6.7 to +33.3; Holm-adjusted p = 0.004)")
     assert "associated" not in text
     obs = ch.describe_pairwise(ch.pairwise_tests(counts, randomised=False))
     assert "associated" in obs and "not evidence that the channel causes it" in obs
@@ -324,9 +327,11 @@ def test_describe_pairwise_randomised_and_observational():
     # Lower arm listed first: the sentence names the higher arm first, interval positive.
     flipped = ch.describe_pairwise(ch.pairwise_tests(counts.iloc[::-1]))
     assert flipped.startswith("Variant B's rate was higher than Variant A's by 20.0 "
-                              "percentage points (95% CI 6.7 to 33.3;")
+                              "percentage points (95% CI +6.7 to +33.3;")
     with pytest.raises(ValueError, match="design"):
-        ch.describe_pairwise(ch.pairwise_tests(counts).drop(columns="design"))
+        ch.describe_pairwise(replace(ch.pairwise_tests(counts), design="descriptive"))
+    with pytest.raises(TypeError, match="Result"):
+        ch.describe_pairwise(ch.pairwise_tests(counts).table)
 
 
 def test_arms_differ_equals_scipy_chi2_contingency():
@@ -345,3 +350,171 @@ def test_arms_differ_equals_scipy_chi2_contingency():
     assert ours["p_value"] == pytest.approx(p, rel=1e-10) and ours["df"] == dof == 2
     with pytest.raises(ValueError, match="at least two arms"):
         channels.arms_differ(counts.head(1))
+
+
+# ------------------------------------------------------------------ what the Results declare
+
+def test_arm_counts_and_summary_declare_their_columns():
+    for res in (ch.arm_counts(COUNTS),
+                ch.arm_summary(pd.DataFrame({"v": ["a", "a", "b"], "c": [1, 0, 1]}),
+                               arm="v", converted="c", randomised=False)):
+        cols = res.columns
+        assert list(cols) == ["arm", "n", "successes", "rate", "ci_low", "ci_high"]
+        assert cols["arm"].kind == "label"
+        assert cols["n"].kind == "count" and cols["n"].unit == "recipients" and cols["n"].people
+        assert cols["successes"].part_of == "n" and cols["successes"].people
+        assert (cols["rate"].kind, cols["rate"].of, cols["rate"].over) == ("share", "successes",
+                                                                           "n")
+        assert (cols["ci_low"].kind, cols["ci_low"].of) == ("low", "rate")
+        assert (cols["ci_high"].kind, cols["ci_high"].of) == ("high", "rate")
+        assert res.n == "n" and res.partition == "arm" and "design" not in res.table
+    assert ch.arm_counts(COUNTS).design == "randomised"
+    assert ch.arm_counts(COUNTS, randomised=False).design == "observational"
+    assert ch.arm_counts(COUNTS).kind == "channels.arm_counts"
+
+
+def test_arm_counts_under_disclosure_control_hides_the_small_arm_and_its_rate():
+    counts = pd.DataFrame({"arm": ["A", "B", "C"], "n": [200, 200, 40],
+                           "successes": [40, 20, 3]})
+    res = ch.arm_counts(counts)
+    # a Result in, the same numbers out
+    assert ch.arm_counts(res).table.equals(res.table)
+    shown = privacy.control(res, min_size=5)
+    assert shown.is_hidden(2, "successes") and shown.is_hidden(2, "rate")
+    assert shown.is_hidden(2, "ci_low") and shown.is_hidden(2, "ci_high")
+    assert np.isnan(shown["rate"].iloc[2])
+
+
+def test_pairwise_tests_declares_counts_rates_and_the_correction():
+    res = ch.pairwise_tests(COUNTS)
+    cols = res.columns
+    assert res.title and res.kind == "channels.pairwise_tests" and res.design == "randomised"
+    assert ch.pairwise_tests(COUNTS, randomised=False).design == "observational"
+    assert "design" not in res.table
+    # the conversions of each arm are in the table now, so the rates are shares of them
+    assert res["x_a"].tolist() == [60, 60, 38] and res["x_b"].tolist() == [38, 84, 84]
+    assert cols["n_a"].unit == "recipients" and cols["n_a"].people and cols["n_b"].people
+    assert cols["x_a"].part_of == "n_a" and cols["x_b"].part_of == "n_b"
+    assert (cols["rate_a"].kind, cols["rate_a"].of, cols["rate_a"].over) == ("share", "x_a",
+                                                                             "n_a")
+    assert (cols["rate_b"].of, cols["rate_b"].over) == ("x_b", "n_b")
+    assert cols["difference"].kind == "points"
+    assert set(cols["difference"].depends_on) == {"n_a", "x_a", "n_b", "x_b"}
+    assert (cols["diff_ci_low"].kind, cols["diff_ci_low"].of) == ("low", "difference")
+    assert (cols["diff_ci_high"].kind, cols["diff_ci_high"].of) == ("high", "difference")
+    assert cols["rate_ratio"].kind == "ratio"
+    assert (cols["ratio_ci_low"].of, cols["ratio_ci_high"].of) == ("rate_ratio", "rate_ratio")
+    assert cols["p_value"].kind == "p" and cols["p_adjusted"].kind == "p_adjusted"
+    assert all(cols[c].technical for c in ("z", "correction", "alpha", "reject"))
+    assert res.constants["correction"] == "p-values adjusted for 3 comparisons by Holm's method."
+    assert "Benjamini-Hochberg" in ch.pairwise_tests(COUNTS, correction="fdr_bh").constants[
+        "correction"]
+    assert "not adjusted" in ch.pairwise_tests(COUNTS, correction=None).constants["correction"]
+    assert "0.05" in res.constants["alpha"] and "95%" in res.constants["alpha"]
+    assert res.n is None and res.partition is None
+    # an arm_counts Result goes straight in
+    pd.testing.assert_frame_equal(ch.pairwise_tests(ch.arm_counts(COUNTS)).table, res.table)
+
+
+def test_arms_differ_bayesian_and_srm_declare_their_columns():
+    differ = ch.arms_differ(ch.arm_counts(COUNTS))
+    assert differ.title == "One test across all variants" and differ.n == "total"
+    assert differ.columns["chi_square"].kind == "number"
+    assert differ.columns["df"].technical and differ.columns["p_value"].kind == "p"
+    assert differ.columns["arms"].unit == "variants" and not differ.columns["arms"].people
+    assert differ.columns["total"].people and differ.design == "randomised"
+    assert "design" not in differ.table
+
+    bayes = ch.bayesian_arms(COUNTS, draws=2000)
+    cols = bayes.columns
+    assert (cols["posterior_mean"].kind, cols["posterior_mean"].of,
+            cols["posterior_mean"].over) == ("share", "successes", "n")
+    assert (cols["cri_low"].of, cols["cri_high"].of) == ("posterior_mean", "posterior_mean")
+    assert cols["cri_low"].kind == "low" and "credible" in cols["cri_low"].label
+    assert cols["prob_best"].kind == "share"  # printed as a probability, "97%"
+    assert cols["expected_loss"].kind == "points"
+    assert cols["successes"].part_of == "n" and bayes.n == "n" and bayes.partition == "arm"
+    note = " ".join(bayes.notes)
+    assert "probability" in note and "best" in note and "flat prior" in note
+    assert "Beta(2, 3)" in " ".join(ch.bayesian_arms(COUNTS, prior=(2, 3), draws=100).notes)
+
+    srm = ch.sample_ratio_mismatch(ch.arm_counts(COUNTS))
+    assert srm.columns["message"].kind == "text" and srm.columns["message"].technical
+    assert srm.columns["mismatch"].kind == "flag" and srm.n == "total"
+    assert srm.columns["p_value"].kind == "p" and srm.columns["threshold"].technical
+    assert "0.001" in srm.constants["threshold"]
+
+
+def test_planning_tables_count_planned_people_not_observed_ones():
+    size = ch.sample_size_per_arm(baseline=0.10, lift=0.02)
+    for c in ("n_per_arm", "n_other_arm", "n_total"):
+        assert size.columns[c].kind == "count" and size.columns[c].unit == "planned recipients"
+    assert size.columns["lift"].kind == "points"
+    assert all(size.columns[c].technical for c in ("alpha", "power", "ratio", "n_exact",
+                                                   "effect_size_h"))
+    assert "5%" in size.constants["alpha"] and "80%" in size.constants["power"]
+    assert size.n is None
+    assert "2.5 times" in ch.sample_size_per_arm(baseline=0.1, lift=0.02,
+                                                 ratio=2.5).constants["ratio"]
+    mde = ch.minimum_detectable_effect(baseline=0.10, n_per_arm=3835)
+    assert mde.columns["n_per_arm"].unit == "planned recipients"
+    assert {mde.columns[c].kind for c in ("mde_increase", "mde_decrease", "mde")} == {"points"}
+    assert "not people observed" in mde.notes[0]
+
+
+# ------------------------------------------------------------------ sentences after control
+
+def _three_arms_one_small():
+    return pd.DataFrame({"arm": ["A", "B", "C"], "n": [200, 200, 40], "successes": [40, 20, 3]})
+
+
+def test_describe_pairwise_hides_what_control_hid():
+    from engagement import stats
+
+    res = ch.pairwise_tests(_three_arms_one_small())
+    full = ch.describe_pairwise(res).splitlines()
+    shown = privacy.control(res, min_size=5)
+    assert shown.is_hidden(1, "x_b") and shown.is_hidden(2, "x_b")  # arm C's 3 sign-ups
+    assert shown.is_hidden(1, "difference") and not shown.is_hidden(0, "difference")
+    text = ch.describe_pairwise(shown)
+    lines = text.splitlines()
+    assert lines[1] == "A and C: too few people to show the comparison."
+    assert lines[2] == "B and C: too few people to show the comparison."
+    # the hidden differences, their intervals and C's rate appear nowhere
+    for i in (1, 2):
+        row = res.iloc[i]
+        d, lo, hi = abs(row["difference"]), row["diff_ci_low"], row["diff_ci_high"]
+        dec = stats.interval_decimals("points", lo, hi, row["difference"])
+        for v in (d, lo, hi, -lo, -hi):
+            assert stats.format_points(v, dec, sign=False).lstrip("-") not in text
+    assert "7.5%" not in text and "8%" not in text
+    # Holm's adjusted p of A vs B could give C's p back: not quoted, and said so
+    # (control hides the whole adjusted family when one of it is hidden: no verdict is given
+    # for A and B either, only the difference and its interval)
+    p_ab = stats.p_phrase(res["p_adjusted"].iloc[0], label="Holm-adjusted p")
+    assert p_ab in full[0] and "Holm-adjusted p" not in text
+    assert shown.hidden["p_adjusted"].all()
+    assert lines[0].startswith("A minus B: +10.0 percentage points (95% CI +3.1 to +16.9)")
+    assert lines[-1].startswith("Adjusted p-values are not quoted")
+    assert "nan" not in text and "inf" not in text
+    # unadjusted: the shown pair keeps its p-value
+    raw = ch.pairwise_tests(_three_arms_one_small(), correction=None)
+    shown_raw = ch.describe_pairwise(privacy.control(raw, min_size=5))
+    assert shown_raw.splitlines()[0] == ch.describe_pairwise(raw).splitlines()[0]
+    assert "unadjusted p" in shown_raw.splitlines()[0]
+
+
+def test_describe_pairwise_unchanged_when_nothing_is_hidden():
+    res = ch.pairwise_tests(COUNTS)
+    shown = privacy.control(res, min_size=5)
+    assert not shown.any_hidden()
+    assert ch.describe_pairwise(shown) == ch.describe_pairwise(res)
+    obs = ch.pairwise_tests(COUNTS, randomised=False)
+    assert ch.describe_pairwise(privacy.control(obs, min_size=5)) == ch.describe_pairwise(obs)
+
+
+def test_describe_pairwise_never_prints_an_interval_whose_ends_are_the_same():
+    text = ch.describe_pairwise(ch.pairwise_tests(pd.DataFrame(
+        {"arm": ["A", "B"], "n": [10, 20], "successes": [0, 0]})))
+    assert "no interval" in text and "CI +0.0 to +0.0" not in text and "-0.0" not in text
+    assert "p > 0.99" in text

@@ -12,8 +12,11 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from engagement.channels import (channel_rates, describe_channel_rates, paired_by_message,
-                                 rate_ratios)
+from engagement import privacy, results
+from engagement import stats as estats
+from engagement.channels import (channel_rates, describe_channel_rates, describe_paired,
+                                 paired_by_message, rate_ratios)
+from engagement.results import Result
 from engagement.sources.social import read_social_export
 
 from conftest import shared_data
@@ -39,10 +42,22 @@ def _tiny() -> pd.DataFrame:
     })
 
 
+def _paired_result(table: pd.DataFrame, design: str = "randomised") -> Result:
+    """A hand-made paired_by_message Result (the columns it declares for these)."""
+    low, high = results.interval("mean_difference")
+    columns = {"channel": results.label("Channel"), "reference": results.label("Compared with"),
+               "n_messages": results.count("Messages", unit="messages"),
+               "mean_difference": results.estimate("points", "Difference"),
+               "ci_low": low, "ci_high": high, "p_value": results.estimate("p", "p-value")}
+    return Result(table, {c: columns[c] for c in table.columns}, title="paired",
+                  design=design)
+
+
 def test_channel_rates_by_hand():
     df = _tiny()
     before = df.copy()
-    out = channel_rates(df, n_boot=500, seed=1).set_index("channel")
+    res = channel_rates(df, n_boot=500, seed=1)
+    out = res.set_index("channel")
     pd.testing.assert_frame_equal(df, before)  # input untouched
     assert list(out.index) == ["linkedin", "x"]
     x, li = out.loc["x"], out.loc["linkedin"]
@@ -59,7 +74,7 @@ def test_channel_rates_by_hand():
     # Two posts: every resample is a, b or a mix, so the bootstrap interval lies within
     # the two post rates.
     assert 0.10 - 1e-12 <= x["ci_low"] <= x["rate"] <= x["ci_high"] <= 0.15 + 1e-12
-    assert (out["design"] == "observational").all()
+    assert res.design == "observational" and "design" not in res.table
     # Same seed, same answer.
     again = channel_rates(df, n_boot=500, seed=1).set_index("channel")
     pd.testing.assert_frame_equal(out, again)
@@ -179,7 +194,9 @@ def test_rate_ratios_unadjusted_default_reference():
     fb = df[df.channel == "facebook"]
     xx = df[df.channel == "x"]
     # Without covariates the fitted odds are each channel's pooled odds.
-    odds = lambda g: g.engagements.sum() / (g.exposures.sum() - g.engagements.sum())
+    def odds(g):
+        return g.engagements.sum() / (g.exposures.sum() - g.engagements.sum())
+
     assert out.loc["x", "odds_ratio"] == pytest.approx(odds(xx) / odds(fb), rel=1e-6)
 
 
@@ -238,13 +255,14 @@ def test_social_posts_and_the_paired_sentence():
     outreach = pd.DataFrame({"channel": ["linkedin", "x", "email", "facebook"],
                              "campaign": ["Spring", "Spring", None, "Other"]})
     assert channels.social_posts(outreach)["channel"].tolist() == ["linkedin", "x", "facebook"]
-    assert channels.social_posts(outreach, campaign="Spring")["channel"].tolist() == ["linkedin", "x"]
+    assert channels.social_posts(outreach, campaign="Spring")["channel"].tolist() == [
+        "linkedin", "x"]
     with pytest.raises(ValueError, match="no posts of campaign 'Autumn'"):
         channels.social_posts(outreach, campaign="Autumn")
-    paired = pd.DataFrame({"channel": ["linkedin", "x"], "reference": ["facebook"] * 2,
-                           "n_messages": [20, 20], "mean_difference": [0.018, -0.001],
-                           "ci_low": [0.011, -0.006], "ci_high": [0.025, 0.004],
-                           "p_value": [0.0002, 0.7]})
+    paired = _paired_result(pd.DataFrame({
+        "channel": ["linkedin", "x"], "reference": ["facebook"] * 2, "n_messages": [20, 20],
+        "mean_difference": [0.018, -0.001], "ci_low": [0.011, -0.006],
+        "ci_high": [0.025, 0.004], "p_value": [0.0002, 0.7]}))
     text = channels.describe_paired(paired, randomised=True)
     assert "linkedin's engagement rate was higher than facebook's by 1.8 percentage points" in text
     assert "paired t-test p < 0.001" in text
@@ -279,3 +297,133 @@ def test_the_paired_comparison_finds_the_planted_linkedin_lead_and_nothing_witho
         assert true_difference > 0.01 and excludes_zero >= runs - 3
     else:
         assert true_difference == 0 and excludes_zero <= 2
+
+
+# ------------------------------------------------------------------ what the Results declare
+
+def test_channel_rates_declares_posts_and_platform_counts_not_learners():
+    res = channel_rates(_tiny(), n_boot=200)
+    cols = res.columns
+    assert res.kind == "channels.channel_rates" and res.title
+    assert res.design == "observational" and res.partition == "channel" and res.n is None
+    assert channel_rates(_tiny(), n_boot=200, randomised=True).design == "randomised"
+    assert cols["channel"].kind == "label"
+    assert cols["posts"].unit == "posts" and not cols["posts"].people
+    assert cols["exposures"].unit == "impressions" and cols["engagements"].unit == "engagements"
+    assert (cols["rate"].kind, cols["rate"].of, cols["rate"].over) == ("share", "engagements",
+                                                                       "exposures")
+    for c in ("naive_ci_low", "ci_low"):
+        assert (cols[c].kind, cols[c].of) == ("low", "rate")
+    for c in ("naive_ci_high", "ci_high"):
+        assert (cols[c].kind, cols[c].of) == ("high", "rate")
+    assert cols["mean_post_rate"].kind == "share"
+    for c in ("impossible_left_out", "no_exposures", "missing_numerator"):
+        assert cols[c].unit == "posts"
+    assert all(cols[c].technical for c in ("measure", "n_boot", "alpha"))
+    assert "200 bootstrap resamples of posts" in res.constants["n_boot"]
+    assert "95%" in res.constants["alpha"]
+    # sign-ups are people: disclosure-controlled
+    signups = channel_rates(_tiny().assign(signups=1), numerator="signups", n_boot=200)
+    assert signups.columns["signups"].people
+
+
+def test_rate_ratios_and_paired_declare_their_estimates():
+    df = _sim_channels()
+    res = rate_ratios(df, reference="facebook")
+    cols = res.columns
+    assert res.design == "observational" and "design" not in res.table
+    assert rate_ratios(df, reference="facebook", adjust=None, randomised=True).design == \
+        "randomised"
+    assert cols["odds_ratio"].kind == "ratio"
+    assert (cols["ci_low"].of, cols["ci_high"].of) == ("odds_ratio", "odds_ratio")
+    assert cols["p_value"].kind == "p" and cols["reference"].kind == "label"
+    assert cols["n_posts"].unit == "posts" and not cols["n_posts"].people
+    assert all(cols[c].technical for c in ("dispersion", "n_posts_model", "adjusted_for",
+                                           "alpha"))
+    assert "month and weekday" in res.constants["adjusted_for"]
+    assert "Not adjusted" in rate_ratios(df, adjust=None).constants["adjusted_for"]
+
+    posts = df.assign(message=df.groupby("channel").cumcount() % 30)
+    paired = paired_by_message(posts, reference="facebook", n_boot=200)
+    cols = paired.columns
+    assert paired.design == "observational" and "design" not in paired.table
+    assert cols["mean_difference"].kind == "points"
+    assert (cols["ci_low"].kind, cols["ci_low"].of) == ("low", "mean_difference")
+    assert (cols["ci_high"].kind, cols["ci_high"].of) == ("high", "mean_difference")
+    assert cols["n_messages"].unit == "messages" and not cols["n_messages"].people
+    assert cols["n_boot"].technical and "200 paired bootstrap resamples" in \
+        paired.constants["n_boot"]
+    assert cols["p_value"].kind == "p"
+
+
+# ------------------------------------------------------------------ sentences after control
+
+def _signup_posts() -> pd.DataFrame:
+    rows = []
+    for channel, signups in (("facebook", [10, 10, 10, 10, 5, 5]), ("linkedin", [8] * 5),
+                             ("x", [1, 1, 1, 0])):
+        for j, s in enumerate(signups):
+            rows.append({"channel": channel, "exposures": 600 + 37 * j, "engagements": 20 + j,
+                         "signups": s})
+    return pd.DataFrame(rows)
+
+
+def test_describe_channel_rates_hides_what_control_hid():
+    res = channel_rates(_signup_posts(), numerator="signups", n_boot=200)
+    full = describe_channel_rates(res, randomised=False).splitlines()
+    shown = privacy.control(res, min_size=5)
+    # x's 3 sign-ups are hidden, and linkedin's too (the channels partition the posts)
+    assert shown.is_hidden(2, "signups") and shown.is_hidden(1, "signups")
+    assert not shown.is_hidden(0, "signups")
+    text = describe_channel_rates(shown, randomised=False)
+    lines = text.splitlines()
+    assert lines[0] == full[0]  # facebook, unchanged
+    assert lines[1] == ("linkedin: 5 posts; the rate is not shown (hidden so that a smaller "
+                        "group's number cannot be worked out from it).")
+    assert lines[2] == "x: 4 posts; the rate is not shown (too few signups to show)."
+    assert lines[3:] == full[3:]
+    for i in (1, 2):
+        row = res.iloc[i]
+        for c in ("rate", "ci_low", "ci_high", "naive_ci_low", "naive_ci_high"):
+            assert estats.format_share(row[c], 2) not in text
+    assert "nan" not in text.lower() and "inf" not in text
+
+
+def test_describe_channel_rates_unchanged_when_nothing_is_hidden():
+    res = channel_rates(_tiny(), n_boot=200, randomised=True)
+    shown = privacy.control(res, min_size=5)
+    assert describe_channel_rates(shown, randomised=True) == describe_channel_rates(
+        res, randomised=True)
+    with pytest.raises(TypeError, match="Result"):
+        describe_channel_rates(res.table, randomised=True)
+
+
+def test_describe_paired_hides_what_control_hid():
+    # a hand-made Result whose rows rest on counts of people (recipients): the x row is
+    # about 3 of them
+    table = pd.DataFrame({"channel": ["linkedin", "x"], "reference": ["facebook"] * 2,
+                          "recipients": [40, 3], "n_messages": [20, 20],
+                          "mean_difference": [0.018, 0.031], "ci_low": [0.011, 0.012],
+                          "ci_high": [0.025, 0.047], "p_value": [0.0002, 0.004]})
+    low, high = results.interval("mean_difference")
+    res = Result(table, {
+        "channel": results.label("Channel"), "reference": results.label("Compared with"),
+        "recipients": results.count("Recipients", unit="recipients"),
+        "n_messages": results.count("Messages", unit="messages"),
+        "mean_difference": results.estimate("points", "Difference"), "ci_low": low,
+        "ci_high": high, "p_value": results.estimate("p", "p-value")},
+        title="paired", design="randomised")
+    full = describe_paired(res, randomised=True).split("\n\n")
+    shown = privacy.control(res, min_size=5)
+    assert shown.is_hidden(1, "mean_difference") and shown.is_hidden(1, "p_value")
+    text = describe_paired(shown, randomised=True)
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0] == full[0]
+    assert "by 1.8 percentage points" in paragraphs[0] and "paired t-test p < 0.001" in text
+    assert paragraphs[1] == "Within the same 20 messages, x against facebook: too few to show."
+    for hidden in ("3.1", "1.2", "4.7", "0.004"):
+        assert hidden not in text
+    # with nothing hidden, the same sentences
+    assert describe_paired(privacy.control(_paired_result(table.drop(columns="recipients")),
+                                           min_size=5), randomised=True) == \
+        describe_paired(_paired_result(table.drop(columns="recipients")), randomised=True)

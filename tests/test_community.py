@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from engagement import community as cm
+from engagement import privacy
+from engagement.results import Result, TotalRow
 from engagement.schema import QualityLog, validate
 
 T0 = pd.Timestamp("2026-01-12 09:00", tz="UTC")  # a Monday
@@ -70,7 +72,8 @@ def test_thread_edges_count_shared_threads_once_per_thread():
         ("A", "reply", "D", "post:8", 7),
     ])
     te = cm.thread_edges(ev)
-    got = {(a, b): n for a, b, n in zip(te["learner_a"], te["learner_b"], te["shared_threads"])}
+    got = {(a, b): n for a, b, n in zip(te["learner_a"], te["learner_b"], te["shared_threads"],
+                                        strict=True)}
     # thread 1: A, B, C -> AB, AC, BC; thread 2: A, B -> AB again
     assert got == {("A", "B"): 2, ("A", "C"): 1, ("B", "C"): 1}
     assert list(te.columns) == ["course", "learner_a", "learner_b", "shared_threads"]
@@ -265,7 +268,7 @@ def test_organisation_ties_and_participation_by_hand():
     re_ = cm.reply_edges(ev)
     ot = cm.organisation_ties(re_, lrn)
     got = {(f, t): (n, r) for f, t, n, r in
-           zip(ot["from_group"], ot["to_group"], ot["ties"], ot["replies"])}
+           zip(ot["from_group"], ot["to_group"], ot["ties"], ot["replies"], strict=True)}
     assert got == {("X", "X"): (1, 2), ("X", "Y"): (1, 1), ("Y", "X"): (1, 1),
                    ("(unknown)", "Y"): (1, 1)}
     full = cm.organisation_ties(re_, lrn, complete=True)
@@ -431,7 +434,8 @@ def test_real_forum_network_matches_networkx(shared_data_dir):
                      + raw["CommentID"].astype(str),
         "target_learner_id": raw["Reciever"].astype(str), "count": 1})
     g = nx.DiGraph()
-    g.add_edges_from((str(a), str(b)) for a, b in zip(raw["Sender"], raw["Reciever"]) if a != b)
+    g.add_edges_from((str(a), str(b)) for a, b in zip(raw["Sender"], raw["Reciever"], strict=True)
+                     if a != b)
     g.add_nodes_from(raw["Sender"].astype(str))
     s = cm.network_summary(ev).iloc[0]
     assert s["learners"] == g.number_of_nodes() and s["ties"] == g.number_of_edges()
@@ -488,9 +492,11 @@ def test_landmark_table_counts_weeks_from_the_end_of_week_one():
     day = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
     dis = pd.DataFrame({
         "learner_id": ["a", "b", "c", "d"], "course": "C",
-        "last_active": [day("2026-01-20"), day("2026-01-08"), day("2026-01-12"), day("2026-01-05")],
+        "last_active": [day("2026-01-20"), day("2026-01-08"), day("2026-01-12"),
+                        day("2026-01-05")],
         "event": pd.array([True, True, False, False], dtype="boolean"),
-        "observed_until": [day("2026-03-01"), day("2026-03-01"), day("2026-01-15"), day("2026-03-01")],
+        "observed_until": [day("2026-03-01"), day("2026-03-01"), day("2026-01-15"),
+                           day("2026-03-01")],
         "censor_reason": [None, None, "observation end", "observation end"]})
     t = cm.landmark_table(pos, dis).set_index("learner_id")
     # c's observation ends inside week one: not followed. a last active in week 2 after week
@@ -520,7 +526,8 @@ def test_landmark_hazard_equals_statsmodels_phreg():
     z = stats.norm.ppf(0.975)
     for i, term in enumerate(terms):
         assert got.loc[term, "hazard_ratio"] == pytest.approx(np.exp(fit.params[i]), rel=1e-5)
-        assert got.loc[term, "ci_low"] == pytest.approx(np.exp(fit.params[i] - z * fit.bse[i]), rel=1e-4)
+        assert got.loc[term, "ci_low"] == pytest.approx(np.exp(fit.params[i] - z * fit.bse[i]),
+                                                        rel=1e-4)
         assert got.loc[term, "p_value"] == pytest.approx(fit.pvalues[i], rel=1e-3, abs=1e-12)
     assert got.loc["received_peer_reply", "exposed"] == x.sum()
     sentence = cm.describe_landmark(got.reset_index())
@@ -599,3 +606,253 @@ def test_degree_distribution_and_position_summary_by_hand():
     assert (s["learners"], s["isolated"], s["with_returned_tie"]) == (10, 3, 2)
     assert s["top_tenth_reply_share"] == pytest.approx(0.5)
     assert s["median_in_degree"] == 1.5 and s["isolated_share"] == pytest.approx(0.3)
+
+
+# --------------------------------------------------------------------------- Results and sentences
+
+def _big_network(seed=2):
+    ev, _, _ = _random_network(seed)
+    return ev
+
+
+def test_network_summary_and_weekly_networks_metadata():
+    s = cm.network_summary(_big_network())
+    assert isinstance(s, Result) and s.kind == "community.network_summary"
+    assert s.n == "learners" and s.partition == "course" and s.design == "descriptive"
+    cols = s.columns
+    assert cols["course"].kind == "label"
+    assert cols["learners"].people and cols["ties"].unit == "ties"
+    assert cols["learners_in_small_communities"].part_of == "learners"
+    for c in ("density", "reciprocity", "isolated_share", "largest_component_share",
+              "modularity", "in_degree_centralisation"):
+        assert cols[c].kind == "number", c
+    assert "at least 20 learners" in s.notes[0]
+    w = cm.weekly_networks(_big_network())
+    assert isinstance(w, Result) and w.n == "learners" and w.partition is None
+    assert w.columns["week_start"].kind == "date"
+    assert list(w.columns)[2:] == cm.SUMMARY_COLUMNS
+
+
+def test_position_summary_and_degree_distribution_metadata():
+    m = cm.learner_measures(_big_network())
+    pos = cm.position_summary(m)
+    cols = pos.columns
+    assert cols["isolated"].part_of == "learners"
+    assert cols["with_returned_tie"].part_of == "learners"
+    assert (cols["isolated_share"].kind, cols["isolated_share"].of,
+            cols["isolated_share"].over) == ("share", "isolated", "learners")
+    assert pos.n == "learners" and pos.partition == "course"
+    dist = cm.degree_distribution(m)
+    assert dist.columns["learners"].people and dist.columns["band"].kind == "label"
+    assert dist.n == "learners"
+    # the bands of a course add up to its learners, which position_summary shows: one small
+    # band hidden alone would come back by subtraction, so a second one is hidden with it
+    assert dist.partition == "band"
+    shown = privacy.control(dist, min_size=5)
+    assert dist["learners"].sum() == pos["learners"].sum()
+    hidden = [shown.is_hidden(i, "learners") for i in range(len(dist))]
+    assert sum(hidden) != 1
+
+
+def test_ei_index_metadata():
+    ev = pd.concat([_replies([("A", "B"), ("A", "C")], course="K1"),
+                    _replies([("A", "B")], course="K2")])
+    lrn = pd.concat([_learners({"A": "X", "B": "X", "C": "Y"}, course="K1"),
+                     _learners({"A": "X", "B": "Y"}, course="K2")])
+    ei = cm.ei_index(cm.reply_edges(ev), lrn, pooled=True, permutations=99)
+    cols = ei.columns
+    assert cols["nodes"].people and cols["ties"].unit == "ties" and cols["ties"].people
+    assert cols["internal"].part_of == "ties" and cols["external"].part_of == "ties"
+    assert not cols["groups"].people
+    assert cols["ei"].kind == "number" and cols["p_value"].kind == "p"
+    assert cols["null_ei_low"].kind == cols["null_ei_high"].kind == "number"
+    assert cols["permutations"].technical
+    assert "99 random shufflings of the workplace labels" in ei.constants["permutations"]
+    assert ei.n == "nodes" and ei.design == "descriptive"
+    assert ei.total_row == TotalRow("course", cm.ALL_COURSES)
+    assert cm.ei_index(cm.reply_edges(ev), lrn, permutations=0).total_row is None
+
+
+def test_organisation_results_metadata():
+    ev = _replies([("A", "B"), ("A", "B"), ("A", "C"), ("C", "A"), ("D", "C")], posters=["B"])
+    lrn = _learners({"A": "X", "B": "X", "C": "Y", "D": None, "E": "Y", "F": "Y"})
+    ot = cm.organisation_ties(cm.reply_edges(ev), lrn)
+    assert ot.columns["from_group"].kind == ot.columns["to_group"].kind == "organisation"
+    assert ot.columns["ties"].unit == "ties" and ot.columns["ties"].people and ot.n == "ties"
+    p = cm.organisation_participation(ev, lrn)
+    cols = p.columns
+    assert cols["organisation"].kind == "organisation" and p.partition == "organisation"
+    assert p.n == "enrolled"
+    assert cols["started"].part_of == "enrolled" and cols["posters"].part_of == "started"
+    for c in ("replies_given", "replies_received"):
+        assert cols[c].unit == "replies" and cols[c].people and cols[c].of == "posters"
+    assert cols["within_organisation_reply_share"].kind == "number"
+    day = pd.Timestamp("2026-01-01", tz="UTC")
+    g = cm.organisation_growth(
+        pd.DataFrame([_ev("a", "2026-01-06")]),
+        pd.DataFrame({"learner_id": ["a"], "course": "C", "organisation": ["O1"],
+                      "enrolled_at": [day]}), weeks=1)
+    assert g.partition == "organisation" and g.n == "enrolments"
+    assert g.columns["organisation"].kind == "organisation"
+    assert g.columns["enrolled"].people and g.columns["active"].people
+    assert g.columns["started"].part_of == "enrolments"
+    assert g.columns["active"].part_of == "enrolled"
+
+
+def _summary_like(**changes):
+    """A hand-made network_summary Result of two courses."""
+    rows = [{"course": "C1", "learners": 40, "ties": 60, "replies": 90, "density": 0.04,
+             "reciprocity": 0.25, "in_degree_centralisation": 0.1, "isolated_share": 0.2,
+             "largest_component_share": 0.8, "communities": 6.0, "modularity": 0.41,
+             "learners_in_small_communities": 6.0},
+            {"course": "C2", "learners": 30, "ties": 45, "replies": 50, "density": 0.05,
+             "reciprocity": 0.3, "in_degree_centralisation": 0.2, "isolated_share": 0.1,
+             "largest_component_share": 0.9, "communities": 7.0, "modularity": 0.35,
+             "learners_in_small_communities": 0.0},
+            {"course": "C3", "learners": 2, "ties": 1, "replies": 1, "density": 0.5,
+             "reciprocity": 0.0, "in_degree_centralisation": 1.0, "isolated_share": 0.5,
+             "largest_component_share": 1.0, "communities": np.nan, "modularity": np.nan,
+             "learners_in_small_communities": np.nan}]
+    rows[0].update(changes)
+    return cm.network_summary(_big_network()).with_table(pd.DataFrame(rows))
+
+
+def test_describe_network_hides_small_numbers():
+    full = _summary_like().where([True, True, False])
+    text = cm.describe_network(full)
+    assert "In C1, 40 learners posted, replied or were replied to, with 60 reply ties" in text
+    assert "25% of ties were returned" in text and "6 communities stood out" in text
+    assert cm.describe_network(privacy.control(full, min_size=5)) == text
+    # C3 is too small; C1 is hidden too, or C3 would come back from the sum over courses
+    small = privacy.control(_summary_like(), min_size=5)
+    assert small.is_hidden(2, "learners") and small.secondary["learners"].iloc[1]
+    text = cm.describe_network(small)
+    assert "In C3, too few learners posted in the forum" in text
+    assert "In C2, the network is not described here, so that a smaller group's" in text
+    assert "2 learners" not in text and "1 reply" not in text and "50%" not in text
+    assert "30 learners" not in text and "45 reply" not in text
+    assert "In C1, 40 learners" in text
+    ties = privacy.control(_summary_like(ties=3), min_size=5)
+    text = cm.describe_network(ties)
+    assert "40 learners" in text and "too few reply ties" in text
+    assert "3 reply" not in text and "25%" not in text
+
+
+def test_describe_ei_hides_small_numbers():
+    ei = cm.ei_index(cm.reply_edges(_replies(_random_ties(np.random.default_rng(1), 40, 80,
+                                                          None))),
+                     _learners({f"L{i:02d}": g for i, g in
+                                enumerate(np.repeat(["w", "x", "y", "z"], 10))}),
+                     permutations=99)
+    row = ei.iloc[0]
+    text = cm.describe_ei(ei)
+    assert f"{row['internal'] / row['ties']:.0%} of the 80 ties" in text
+    assert cm.describe_ei(privacy.control(ei, min_size=5)) == text
+    table = ei.table.assign(internal=3, external=77, ei=(77 - 3) / 80)
+    small = privacy.control(ei.with_table(table), min_size=5)
+    assert small.is_hidden(0, "internal") and small.is_hidden(0, "external")
+    text = cm.describe_ei(small)
+    assert "80 ties" in text and "is not shown" in text
+    for hidden in ("4%", "3 ", "77", "+0.93", "p ="):
+        assert hidden not in text, hidden
+    tiny = privacy.control(ei.with_table(ei.table.assign(nodes=4, ties=3, internal=1,
+                                                         external=2)), min_size=5)
+    text = cm.describe_ei(tiny)
+    assert "too few ties" in text and "3 ties" not in text and "4 learners" not in text
+
+
+def _hazard_like(**changes):
+    rows = [{"term": "received_peer_reply", "hazard_ratio": 0.6, "ci_low": 0.45,
+             "ci_high": 0.8, "p_value": 0.0004, "learners": 120, "events": 70, "exposed": 50,
+             "adjusted_for": "active_days_week_one"},
+            {"term": "active_days_week_one", "hazard_ratio": 0.9, "ci_low": 0.8,
+             "ci_high": 1.01, "p_value": 0.08, "learners": 120, "events": 70, "exposed": 50,
+             "adjusted_for": "active_days_week_one"}]
+    for r in rows:
+        r.update(changes)
+    template = _landmark_template()
+    return template.with_table(pd.DataFrame(rows)[list(template.columns)])
+
+
+def _landmark_template():
+    rng = np.random.default_rng(0)
+    n = 60
+    table = pd.DataFrame({"received_peer_reply": rng.random(n) < 0.5,
+                          "active_days_week_one": rng.integers(1, 7, n),
+                          "threads_started_week_one": rng.integers(0, 3, n),
+                          "weeks_after_week_one": rng.integers(1, 8, n),
+                          "event": rng.random(n) < 0.7})
+    return cm.landmark_hazard(table)
+
+
+def test_landmark_hazard_metadata():
+    hz = _landmark_template()
+    cols = hz.columns
+    assert "design" not in hz.columns and hz.design == "observational" and hz.n == "learners"
+    assert cols["hazard_ratio"].kind == "ratio" and cols["p_value"].kind == "p"
+    assert (cols["ci_low"].of, cols["ci_high"].of) == ("hazard_ratio", "hazard_ratio")
+    assert cols["events"].part_of == "learners" and cols["exposed"].part_of == "learners"
+    assert cols["adjusted_for"].technical
+    assert "adjusted for active days in week one and discussions started in week one" in \
+        hz.notes[0]
+
+
+def test_describe_landmark_hides_small_numbers():
+    full = _hazard_like()
+    text = cm.describe_landmark(full)
+    assert text.startswith("Among 120 learners who posted or replied in their first week (70 "
+                           "later disengaged), those who had a reply from another learner in "
+                           "their first week had a lower hazard")
+    assert "hazard ratio 0.60 (95% CI 0.45\u20130.80), p < 0.001" in text
+    assert "adjusted for active days in week one" in text and "association" in text
+    assert cm.describe_landmark(privacy.control(full, min_size=5)) == text
+    few = privacy.control(_hazard_like(events=3), min_size=5)  # 3 disengaged: hidden
+    assert few.is_hidden(0, "events") and few.is_hidden(0, "hazard_ratio")
+    text = cm.describe_landmark(few)
+    assert "too small to show" in text and "(3 " not in text and "0.60" not in text
+    assert "0.45" not in text and "p <" not in text
+    assert "Among 120 learners" in text and "association" in text
+
+
+def test_landmark_complement_of_events_is_protected():
+    # events and exposed are both parts of learners and overlap: each part's own complement
+    # (here the learners who stayed) is protected
+    few = privacy.control(_hazard_like(events=117), min_size=5)  # 3 stayed
+    assert few.is_hidden(0, "events")
+
+
+def _growth_like(small_org: int):
+    rows = []
+    for org, n in (("O1", 40), ("O2", 30), ("O3", small_org)):
+        for w in range(3):
+            rows.append({"organisation": org, "week": w, "enrolled": n - 2 + min(w, 2),
+                         "active": n // 2 + w, "enrolments": n, "enrolled_before_first_active":
+                         n // 2, "started": n // 2 + 5})
+    table = pd.DataFrame(rows)
+    day = pd.Timestamp("2026-01-01", tz="UTC")
+    template = cm.organisation_growth(
+        pd.DataFrame([_ev("a", "2026-01-06")]),
+        pd.DataFrame({"learner_id": ["a"], "course": "C", "organisation": ["O1"],
+                      "enrolled_at": [day]}), weeks=1)
+    return template.with_table(table[list(template.columns)])
+
+
+def test_describe_growth_says_no_sum_with_a_hidden_part():
+    full = _growth_like(20)
+    text = cm.describe_growth(full, week=1)
+    assert text.startswith("Across 3 organisations, 45 of 90 enrolments were made before")
+    assert "3 more than 1 weeks after it" in text
+    assert cm.describe_growth(privacy.control(full, min_size=5), week=1) == text
+    small = privacy.control(_growth_like(4), min_size=5)
+    text = cm.describe_growth(small, week=1)
+    # the small organisation's numbers are hidden, so no sum that contains them is said
+    for hidden in ("74", "47", "of the", "enrolments were made before"):
+        assert hidden not in text, hidden
+    assert "too few enrolments" in text and "Timing alone" in text
+
+
+def test_describe_functions_take_the_result_as_computed():
+    ev = _replies([("A", "B"), ("B", "A"), ("A", "C"), ("C", "D")], posters=["A", "E"])
+    s = cm.network_summary(ev)
+    assert cm.describe_network(s) == cm.describe_network(s.table)
+    assert "modularity" not in cm.describe_network(s)

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagement import drivers
+from engagement import drivers, privacy, results
+from engagement.results import Result
 
 
 def ts(s):
@@ -95,6 +96,17 @@ def test_channel_mix_by_hand(hand):
     assert got.loc["platform + forum + live sessions", "learners"] == 1  # a
     assert got.loc["platform + forum", "learners"] == 1  # b
     assert got.loc["platform", "followed"] == 3  # c's later window is not observed
+    # what the columns are
+    assert isinstance(mix, Result) and mix.kind == "drivers.channel_mix"
+    assert mix.columns["places"].kind == "label" and mix.columns["learners"].people
+    assert mix.columns["followed"].part_of == "learners"
+    assert mix.columns["active_later"].part_of == "followed"
+    assert (mix.columns["share"].of, mix.columns["share"].over) == ("active_later", "followed")
+    assert mix.columns["ci_low"].kind == "low" and mix.columns["ci_low"].of == "share"
+    assert mix.columns["ci_high"].kind == "high" and mix.columns["ci_high"].of == "share"
+    assert (mix.n, mix.partition, mix.design) == ("followed", "places", "observational")
+    assert list(mix.columns) == ["places", "learners", "followed", "active_later", "share",
+                                 "ci_low", "ci_high"]
 
 
 def test_withdrew_and_default_features(hand):
@@ -110,11 +122,59 @@ def test_withdrew_and_default_features(hand):
 
 def test_feature_summary_and_cv_sentence():
     table = pd.DataFrame({"y": [1, 1, 0, 0, None], "x": [2, 4, 1, 1, 9]})
-    got = drivers.feature_summary(table, outcome="y", features=["x"]).iloc[0]
-    assert (got["mean_if_yes"], got["mean_if_no"], got["learners_yes"], got["learners_no"]) == (3, 1, 2, 2)
+    res = drivers.feature_summary(table, outcome="y", features=["x"])
+    got = res.iloc[0]
+    assert (got["mean_if_yes"], got["mean_if_no"], got["learners_yes"],
+            got["learners_no"]) == (3, 1, 2, 2)
+    assert res.columns["feature"].kind == "label"
+    assert res.columns["learners_yes"].people and res.columns["learners_no"].people
+    assert res.columns["mean_if_yes"].kind == "number"
+    assert res.columns["mean_if_yes"].depends_on == ("learners_yes",)
+    assert res.columns["mean_if_no"].depends_on == ("learners_no",)
+    assert res.design == "observational" and res.kind == "drivers.feature_summary"
+    # two learners with the outcome: hidden on a partner page, with their mean
+    shown = privacy.control(res, min_size=5)
+    assert shown.is_hidden(0, "learners_yes") and shown.is_hidden(0, "mean_if_yes")
     cv = pd.DataFrame({"fold": ["1", "2", "pooled"], "auc": [0.7, 0.8, 0.72],
                        "ci_low": [np.nan, np.nan, 0.6], "ci_high": [np.nan, np.nan, 0.8]})
-    assert "AUC was 0.72 (95% CI 0.60 to 0.80): moderate" in drivers.describe_cv(cv, group="course")
+    assert "AUC was 0.72 (95% CI 0.60\u20130.80): moderate" in drivers.describe_cv(
+        cv, group="course")
+
+
+def _cv_result(n, events):
+    """A hand-made grouped_cross_validation Result: two folds and the pooled row."""
+    table = pd.DataFrame({"fold": ["1", "2", "pooled"], "held_out_groups": ["A", "B", "all"],
+                          "train_groups": ["B", "A", ""], "n": n, "events": events,
+                          "auc": [0.7, 0.8, 0.72], "ci_low": [np.nan, np.nan, 0.61],
+                          "ci_high": [np.nan, np.nan, 0.83]})
+    low, high = results.interval("auc")
+    columns = {"fold": results.label("Fold"),
+               "held_out_groups": results.organisation("Held out", technical=True),
+               "train_groups": results.organisation("Fitted on", technical=True),
+               "n": results.count("Learners"), "events": results.count("With", part_of="n"),
+               "auc": results.estimate("number", "AUC", of=("n", "events")),
+               "ci_low": low, "ci_high": high}
+    return Result(table, columns, title="cv", n="n", partition="fold",
+                  total_row=results.TotalRow("fold", "pooled"))
+
+
+def test_describe_cv_hides_what_control_hides():
+    shown = _cv_result([40, 50, 90], [20, 25, 45])
+    text = drivers.describe_cv(shown)
+    assert text == ("Scoring learners of each organisation with a model fitted without it "
+                    "(2 folds), the AUC was 0.72 (95% CI 0.61\u20130.83): moderate at telling "
+                    "the two outcomes apart (0.5 is a coin toss, 1 perfect).")
+    assert drivers.describe_cv(privacy.control(shown, min_size=5)) == text  # nothing small
+    # 4 learners in all: the pooled row is hidden whole, so is its AUC
+    small = privacy.control(_cv_result([2, 2, 4], [1, 1, 2]), min_size=5)
+    assert small.is_hidden(2, "auc")
+    text = drivers.describe_cv(small)
+    assert "too few learners to show the AUC" in text and "(2 folds)" in text
+    for number in ("0.72", "0.61", "0.83", "4"):
+        assert number not in text
+    # a partner never reads organisation names in the (technical) group columns
+    names = set(small["held_out_groups"]) | set(small["train_groups"])
+    assert not names & {"A", "B", "all"}
 
 
 def test_many_clusters_skip_the_wild_bootstrap():
@@ -128,6 +188,12 @@ def test_many_clusters_skip_the_wild_bootstrap():
     few = drivers.logistic_drivers(table.assign(cluster=table["cluster"] % 8), outcome="y",
                                    features=["x"], cluster="cluster")
     assert few["wild_p_value_lpm"].notna().all()
+    # the sentences under the table follow the actual number of clusters
+    assert got.constants["clusters"] == "Standard errors are clustered by cluster (100 clusters)."
+    assert few.constants["clusters"] == "Standard errors are clustered by cluster (8 clusters)."
+    assert not any("few" in n or "only" in n for n in got.notes)
+    assert any(n.startswith("With only 8 clusters") and "wild cluster bootstrap" in n
+               for n in few.notes)
 
 
 @pytest.mark.realdata

@@ -1,6 +1,7 @@
 """Models in engagement.drivers: checked against statsmodels, lifelines, scipy, wildboottest."""
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from engagement import drivers
+from engagement import drivers, privacy, results
+from engagement.results import Result
 from engagement.schema import QualityLog
 
 
@@ -49,8 +51,30 @@ def test_logistic_matches_statsmodels_cluster_logit():
     np.testing.assert_allclose(out["ci_high"], ci[1], rtol=1e-8)
     np.testing.assert_allclose(out["p_value"], ref.pvalues, rtol=1e-8)
     assert (out["n"] == len(df)).all() and (out["events"] == df["engaged"].sum()).all()
-    assert (out["clusters"] == 8).all() and (out["design"] == "observational").all()
+    assert (out["clusters"] == 8).all() and out.design == "observational"
     assert out["wild_p_value_lpm"].between(0, 1).all()
+    # what the columns are
+    cols = out.columns
+    assert isinstance(out, Result) and out.kind == "drivers.logistic_drivers"
+    assert "design" not in list(out.columns)
+    assert cols["term"].kind == "label" and out["term"].iloc[0] == drivers.INTERCEPT
+    assert cols["odds_ratio"].kind == "ratio" and cols["odds_ratio"].depends_on == ("n", "events")
+    assert (cols["ci_low"].kind, cols["ci_low"].of) == ("low", "odds_ratio")
+    assert (cols["ci_high"].kind, cols["ci_high"].of) == ("high", "odds_ratio")
+    assert cols["p_value"].kind == "p" and not cols["p_value"].technical
+    assert cols["wild_p_value_lpm"].kind == "p" and cols["wild_p_value_lpm"].technical
+    assert cols["n"].people and cols["events"].people and cols["events"].part_of == "n"
+    assert cols["clusters"].technical and not cols["clusters"].people  # organisations
+    assert out.n == "n" and out.partition is None
+    assert out.constants == {
+        "clusters": "Standard errors are clustered by organisation (8 clusters)."}
+    assert any("With only 8 clusters" in note for note in out.notes)
+    rand = drivers.logistic_drivers(df, outcome="engaged", features=["x"], randomised=True)
+    assert rand.design == "randomised"
+    # the intercept is kept (checked above against statsmodels) and easy to leave out
+    terms = drivers.without_intercept(out)
+    assert isinstance(terms, Result) and list(terms["term"]) == list(x.columns[1:])
+    assert terms.columns == out.columns
 
 
 def test_wild_pvalue_equals_wildboottest_package():
@@ -229,7 +253,12 @@ def test_cox_time_varying_matches_lifelines_and_recovers_log_hazard_ratio():
     # grouped-time discretisation biases a little; the estimate is close to 0.7
     assert abs(np.log(out["hazard_ratio"].iloc[0]) - 0.7) < 0.12
     assert out["ci_low"].iloc[1] < 1 < out["ci_high"].iloc[1]
-    assert (out["design"] == "observational").all()
+    assert out.design == "observational" and out.kind == "drivers.cox_time_varying"
+    cols = out.columns
+    assert cols["hazard_ratio"].kind == "ratio" and cols["p_value"].kind == "p"
+    assert (cols["ci_low"].of, cols["ci_high"].of) == ("hazard_ratio", "hazard_ratio")
+    assert cols["n"].people and cols["events"].part_of == "n" and out.n == "n"
+    assert "design" not in list(out.columns)
 
 
 # ---- grouped cross-validation
@@ -274,7 +303,16 @@ def test_grouped_cv_keeps_organisations_whole_and_separates_signal_from_noise():
     for h, t in zip(f3["held_out_groups"], f3["train_groups"]):
         assert not set(h.split(", ")) & set(t.split(", "))
     assert strong.iloc[-1]["auc"] > 0.75 and strong.iloc[-1]["ci_low"] > 0.7
-    assert (strong["design"] == "observational").all()
+    assert strong.design == "observational" and "design" not in list(strong.columns)
+    cols = strong.columns
+    assert cols["fold"].kind == "label" and cols["auc"].kind == "number"
+    assert (cols["ci_low"].of, cols["ci_high"].of) == ("auc", "auc")
+    assert cols["n"].people and cols["events"].part_of == "n"
+    assert cols["held_out_groups"].kind == "organisation" and cols["held_out_groups"].technical
+    assert cols["train_groups"].kind == "organisation" and cols["train_groups"].technical
+    assert strong.n == "n" and strong.partition == "fold"
+    assert strong.total_row == results.TotalRow("fold", "pooled")
+    assert "3 folds" in strong.notes[0] and "300 resamples" in strong.notes[0]
 
 
 def test_fold_auc_is_auc_of_a_model_fitted_without_the_fold():
@@ -357,6 +395,20 @@ def test_standardised_effects_ranks_and_full_data_coefficients():
     np.testing.assert_allclose(top.loc[feats, "effect"], ref, rtol=1e-6)
     np.testing.assert_allclose(top.loc[feats, "odds_ratio_per_sd"], np.exp(ref), rtol=1e-6)
     assert (out["failed_fits"] == 0).all() and (out["n_boot"] == 200).all()
+    # what the columns are
+    cols = out.columns
+    assert out.design == "observational" and "design" not in list(out.columns)
+    assert cols["effect"].kind == "number" and cols["odds_ratio_per_sd"].kind == "ratio"
+    assert (cols["ci_low"].of, cols["ci_high"].of) == ("effect", "effect")
+    assert cols["rank"].kind == "number"
+    assert (cols["rank_low"].kind, cols["rank_low"].of) == ("low", "rank")
+    assert (cols["rank_high"].kind, cols["rank_high"].of) == ("high", "rank")
+    assert cols["n"].people and cols["events"].part_of == "n" and out.n == "n"
+    assert all(cols[c].technical for c in ("clusters", "n_boot", "failed_fits"))
+    assert not cols["n_boot"].depends_on and not cols["failed_fits"].depends_on
+    assert out.constants["clusters"] == "Resampling is by whole organisation (12 clusters)."
+    assert out.constants["n_boot"] == ("Intervals are 95% percentile intervals from 200 "
+                                       "bootstrap resamples.")
 
 
 def test_standardised_effects_counts_failed_fits():
@@ -378,25 +430,83 @@ def test_standardised_effects_counts_failed_fits():
 # ---- words
 
 
+def _model(table):
+    """A hand-made Result shaped as logistic_drivers returns it."""
+    low, high = results.interval("odds_ratio")
+    counts = ("n", "events")
+    columns = {"term": results.label("Term"),
+               "odds_ratio": results.estimate("ratio", "Odds ratio", of=counts),
+               "ci_low": low, "ci_high": high,
+               "p_value": results.estimate("p", "p", of=counts),
+               "wild_p_value_lpm": results.estimate("p", "wild p", of=counts, technical=True),
+               "n": results.count("Learners"), "events": results.count("With", part_of="n")}
+    return Result(table, columns, title="model", design="observational", n="n")
+
+
+def _drivers_table(**changes):
+    table = pd.DataFrame({"term": ["Intercept", "forum_posts", "logins"],
+                          "odds_ratio": [0.5, 1.8, 1.05], "ci_low": [0.3, 1.2, 0.9],
+                          "ci_high": [0.8, 2.7, 1.2], "p_value": [0.01, 0.002, 0.5],
+                          "wild_p_value_lpm": [0.02, 0.01, 0.6], "n": 200, "events": 80})
+    return table.assign(**changes)
+
+
 def test_describe_drivers_speaks_of_association():
-    res = pd.DataFrame({"term": ["Intercept", "forum_posts", "logins"],
-                        "odds_ratio": [0.5, 1.8, 1.05], "ci_low": [0.3, 1.2, 0.9],
-                        "ci_high": [0.8, 2.7, 1.2], "p_value": [0.01, 0.002, 0.5],
-                        "wild_p_value_lpm": [0.02, 0.01, 0.6], "design": "observational"})
+    res = _model(_drivers_table())
     text = drivers.describe_drivers(res)
-    assert "goes with higher odds" in text and "(OR 1.80, 95% CI 1.20 to 2.70)" in text
+    assert "goes with higher odds" in text and "(OR 1.80, 95% CI 1.20\u20132.70)" in text
     assert "Logins: no clear difference" in text
     assert "Intercept" not in text and "cause" in text and "causes:" in text
     assert "leads to" not in text
     assert text.index("forum posts") < text.index("Logins")
     rand = drivers.describe_drivers(res, randomised=True)
     assert "leads to higher odds" in rand and "observational" not in rand
-    lower = res.assign(odds_ratio=[0.5, 0.6, 1.0], ci_low=[0.3, 0.4, 0.9], ci_high=[0.8, 0.9, 1.1])
+    # a randomised Result speaks of effects without being told
+    assert "leads to higher odds" in drivers.describe_drivers(replace(res, design="randomised"))
+    lower = _model(_drivers_table(odds_ratio=[0.5, 0.6, 1.0], ci_low=[0.3, 0.4, 0.9],
+                                  ci_high=[0.8, 0.9, 1.1]))
     assert "goes with lower odds" in drivers.describe_drivers(lower)
-    shaky = res.assign(wild_p_value_lpm=[0.02, 0.2, 0.6])
-    assert "does not confirm" in drivers.describe_drivers(shaky)
+    shaky = drivers.describe_drivers(_model(_drivers_table(wild_p_value_lpm=[0.02, 0.2, 0.6])))
+    assert ("With few organisations, the wild cluster bootstrap (p = 0.20) does not confirm "
+            "the cluster-robust test (p = 0.002) for forum posts.") in shaky
     with pytest.raises(ValueError, match="odds_ratio"):
         drivers.describe_drivers(res.drop(columns="odds_ratio"))
+    # the same sentence on a partner page when nothing is small
+    assert drivers.describe_drivers(privacy.control(res, min_size=5)) == text
+
+
+def test_describe_drivers_quotes_no_hidden_number():
+    # 3 learners with the outcome: hidden, and with them every estimate of the model
+    small = privacy.control(_model(_drivers_table(n=200, events=3)), min_size=5)
+    assert small.is_hidden(1, "odds_ratio") and small.is_hidden(1, "ci_low")
+    text = drivers.describe_drivers(small)
+    assert text.startswith("There are too few learners to show these estimates.")
+    assert "causes:" in text
+    for number in ("1.80", "1.20", "2.70", "1.05", "0.002", "0.20", " 3 "):
+        assert number not in text
+    # one term's row about too few learners is hidden whole; the others are still said
+    one = privacy.control(_model(_drivers_table(n=[200, 200, 4], events=[80, 80, 2])),
+                          min_size=5)
+    text = drivers.describe_drivers(one)
+    assert "(OR 1.80, 95% CI 1.20\u20132.70)" in text
+    assert "Too few learners to show the estimate for logins." in text
+    assert "1.05" not in text and "no clear difference" not in text
+
+
+def test_describe_drivers_standardised_interval_is_of_the_odds_ratio():
+    rng = np.random.default_rng(3)
+    n = 400
+    df = pd.DataFrame({"organisation": np.repeat(list("abcdefgh"), n // 8),
+                       "strong": rng.normal(size=n), "noise": rng.normal(size=n)})
+    df["engaged"] = (rng.random(n) < 1 / (1 + np.exp(-1.2 * df["strong"]))).astype(int)
+    eff = drivers.standardised_effects(df, outcome="engaged", features=["strong", "noise"],
+                                       n_boot=100)
+    row = eff.set_index("term").loc["strong"]
+    text = drivers.describe_drivers(eff)
+    # the interval is printed as one of the odds ratio (exp of the log-odds interval)
+    lo, hi = np.exp(row["ci_low"]), np.exp(row["ci_high"])
+    assert f"95% CI {lo:.2f}\u2013{hi:.2f})" in text
+    assert "A higher strong per standard deviation goes with higher odds" in text
 
 
 def test_bootstrap_concordance_counts_match_lifelines_on_a_resample():

@@ -10,7 +10,6 @@ from engagement import privacy
 from engagement.privacy import (
     PSEUDONYM_PATTERN,
     anonymise_organisations,
-    for_audience,
     organisation_labels,
     refuse_identifiers,
     render_suppressed,
@@ -126,17 +125,6 @@ def test_render_suppressed_shows_markers_for_display_only():
     assert shown["mean"].tolist() == ["n<5", "2.50"]  # text, as shown: not 2.500000
 
 
-def test_suppressed_table_displays_markers_but_holds_missing_values():
-    df = pd.DataFrame({"course": ["A", "B"], "learners": [3, 40]})
-    out = for_audience(df, audience="partner", count_columns=["learners"])
-    assert isinstance(out, pd.DataFrame)
-    assert out["learners"].isna().tolist() == [True, False]       # the value is gone
-    html = out._repr_html_()
-    assert "&lt;5" in html and "learners_suppressed" not in html   # shown as <5, no marker
-    assert "<5" in repr(out) and "40" in repr(out)
-    assert type(out.copy()) is pd.DataFrame                        # operations give plain frames
-
-
 # --- organisations ----------------------------------------------------------------------------
 
 def _learners():
@@ -186,32 +174,51 @@ def test_more_than_26_organisations_get_double_letters():
 
 # --- audiences --------------------------------------------------------------------------------
 
-def test_for_audience_researcher_is_unchanged_partner_is_protected():
+def _result(df, **kinds):
+    from engagement import results
+
+    make = {"org": results.organisation, "label": results.label, "count": results.count,
+            "text": results.text}
+    return results.Result(df, {c: make[k](c) for c, k in kinds.items()}, title="t",
+                          n="n" if "n" in df else None)
+
+
+def test_researcher_sees_the_result_as_computed_partner_a_protected_one():
+    from engagement import display
+
     df = pd.DataFrame({"organisation": ["Acme", "Beta", "Gamma"], "n": [40, 3, 12],
                        "posts": [80, 9, 2]})
-    researcher = for_audience(df, audience="researcher", count_columns=["posts"])
-    pd.testing.assert_frame_equal(researcher, df)
-    partner = for_audience(df, audience="partner", count_columns=["posts"],
-                           organisation_column="organisation", own_organisation="Beta")
+    res = _result(df, organisation="org", n="count", posts="count")
+    display.setup(audience="both", min_group_size=5, organisation="Beta",
+                  learners=pd.DataFrame({"organisation": ["Acme"] * 40 + ["Beta"] * 3 +
+                                         ["Gamma"] * 12}))
+    pd.testing.assert_frame_equal(display.for_audience(res, "researcher").table, df)
+    partner = display.for_audience(res, "partner").table
     assert partner["organisation"].tolist() == ["Organisation A", "Beta", "Organisation B"]
     assert partner["n"].isna().tolist() == [False, True, False]
     assert partner["posts"].isna().tolist() == [False, True, True]
 
 
-def test_for_audience_refuses_identifiers_for_both_and_unknown_audience():
-    df = pd.DataFrame({"learner_id": ["4"], "n": [1]})
+def test_identifiers_are_refused_for_both_audiences_and_an_unknown_audience_too():
+    from engagement import display
+
+    display.setup(audience="both", min_group_size=5)
+    res = _result(pd.DataFrame({"learner_id": ["4"], "n": [10]}), learner_id="label", n="count")
     for audience in ("researcher", "partner"):
         with pytest.raises(ValueError, match="learner_id"):
-            for_audience(df, audience=audience)
+            display.for_audience(res, audience)
     with pytest.raises(ValueError, match="audience"):
-        for_audience(pd.DataFrame({"n": [10]}), audience="public")
+        display.for_audience(_result(pd.DataFrame({"n": [10]}), n="count"), "public")
 
 
-def test_for_audience_partner_refuses_pseudonyms_in_values_researcher_does_not():
-    df = pd.DataFrame({"top_poster": ["L-0123456789"], "posts": [40]})
-    assert for_audience(df, audience="researcher").equals(df)
+def test_partner_refuses_pseudonyms_in_values_researcher_does_not():
+    from engagement import display
+
+    res = _result(pd.DataFrame({"top_poster": ["L-0123456789"], "n": [40]}),
+                  top_poster="text", n="count")
+    assert display.for_audience(res, "researcher") is res
     with pytest.raises(ValueError, match="top_poster"):
-        for_audience(df, audience="partner")
+        privacy.control(res, min_size=5)
 
 
 # --- scanning HTML ----------------------------------------------------------------------------
@@ -440,103 +447,84 @@ def test_the_recovery_check_finds_cells_when_only_small_ones_are_hidden():
     assert found
 
 
-def test_for_audience_passes_totals_on():
-    df = pd.DataFrame({"course": ["A", "B"], "yes": [3, 10], "no": [12, 8], "n": [15, 18]})
-    out = for_audience(df, audience="partner", total_columns={"n": ["yes", "no"]})
-    assert out["no"].isna().tolist() == [True, False]
+def _escapes(source: str) -> list[str]:
+    """Notebook code that could put something on a page without the renderer.
 
-
-# --- survival curves are cut where fewer than the minimum are at risk ------------------------
-
-def test_partner_kaplan_meier_has_no_small_risk_set():
-    from engagement import retention
-
-    durations = pd.DataFrame({"duration_days": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-                              "event": [True] * 12,
-                              "group": ["a"] * 8 + ["b"] * 4})
-    km = retention.kaplan_meier(durations, by="group")
-    assert (km["at_risk"] < 5).any()
-    shown = for_audience(km, audience="partner", survival=True, survival_group="group")
-    assert (shown["at_risk"] >= 5).all()
-    assert set(shown["group"]) == {"a"}  # group b never had 5 at risk
-
-
-def _km_escapes(source: str) -> list[str]:
-    """Calls in notebook code that show a Kaplan-Meier table or curve without cutting it.
-
-    A curve is drawn with plots.km_curves; its table must come straight from
-    privacy.for_audience(..., survival=True) (or a name assigned from one). A name assigned
-    from retention.kaplan_meier may otherwise only go to functions that summarise it
-    (median_survival, describe_*), never to show/display/plots.
+    Everything a page shows goes through engagement.display (which applies disclosure
+    control for partners, survival curves cut where few remain at risk included): a plot is
+    drawn only as display.figure(plots.x, ...), nothing is printed or displayed by hand,
+    privacy.for_audience is not called, and no cell ends with a bare expression (its value
+    would be shown as it is, to both audiences).
     """
     import ast
 
     tree = ast.parse(source)
-    safe, curves, problems = set(), set(), []
-
-    def name(node):
-        return ast.unparse(node.func) if isinstance(node, ast.Call) else ""
-
-    def cut(node):
-        return (isinstance(node, ast.Call) and name(node).endswith("for_audience")
-                and any(k.arg == "survival" and isinstance(k.value, ast.Constant)
-                        and k.value.value is True for k in node.keywords))
-
+    problems = []
+    figure_args = {id(node.args[0]) for node in ast.walk(tree)
+                   if isinstance(node, ast.Call) and ast.unparse(node.func) == "display.figure"
+                   and node.args}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
-                node.targets[0], ast.Name):
-            target = node.targets[0].id
-            if cut(node.value):
-                safe.add(target)
-            elif name(node.value).endswith("kaplan_meier"):
-                curves.add(target)
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = name(node)
-        if func.endswith("km_curves"):
-            arg = node.args[0] if node.args else None
-            if not (cut(arg) or (isinstance(arg, ast.Name) and arg.id in safe)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id == "plots" and node.attr != "house_style" and \
+                id(node) not in figure_args:
+            problems.append(f"plots.{node.attr} outside display.figure")
+        if isinstance(node, ast.Call):
+            func = ast.unparse(node.func)
+            if func in ("print", "display", "Markdown", "HTML", "privacy.for_audience",
+                        "plt.show", "plots.plt.show"):
                 problems.append(ast.unparse(node)[:80])
-        elif func.endswith("for_audience") and not cut(node):
-            if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in curves:
-                problems.append(ast.unparse(node)[:80])
-        elif (func in ("show", "display", "reports.show") or func.startswith("plots.")) and any(
-                isinstance(a, ast.Name) and a.id in curves for a in node.args):
-            problems.append(ast.unparse(node)[:80])
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Expr) and not (
+                isinstance(stmt.value, ast.Call)
+                and ast.unparse(stmt.value.func).startswith(("display.", "plots.house_style"))):
+            problems.append(f"bare expression: {ast.unparse(stmt)[:60]}")
     return problems
 
 
-def _notebook_code(path) -> str:
+def _notebook_cells(path) -> list[str]:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return [c.source for c in nb.cells if c.cell_type == "code"
+            and "parameters" not in c.metadata.get("tags", [])]
 
 
-def test_every_notebook_survival_curve_goes_through_cut_at_risk():
+def test_every_notebook_puts_everything_on_the_page_through_the_renderer():
     from conftest import REPO
 
     notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
     assert notebooks
     drawn = 0
     for path in notebooks:
-        code = _notebook_code(path)
-        assert _km_escapes(code) == [], path.name
-        drawn += code.count("km_curves(")
+        for cell in _notebook_cells(path):
+            assert _escapes(cell) == [], (path.name, cell[:80])
+            drawn += cell.count("display.figure(plots.km_curves")
     assert drawn >= 5  # the check saw the curves (02, 03, 05, findings)
 
 
-def test_the_survival_check_catches_an_uncut_curve():
+def test_the_renderer_check_catches_what_goes_around_it():
     leaks = ("km = retention.kaplan_meier(d)\nplots.km_curves(km, title='x')\n"
              "shown = privacy.for_audience(km, audience=audience)\n"
-             "show(km)\n")
-    assert len(_km_escapes(leaks)) == 3
+             "print(km)\nkm\n")
+    found = _escapes(leaks)
+    for what in ("plots.km_curves outside display.figure", "privacy.for_audience(km",
+                 "print(km)", "bare expression: km"):
+        assert any(f.startswith(what) for f in found), what
     fine = ("km = retention.kaplan_meier(d)\n"
-            "shown = privacy.for_audience(km, audience=audience, survival=True)\n"
-            "plots.km_curves(shown)\ndisplay(Markdown(retention.describe_survival("
-            "retention.median_survival(km))))\n")
-    assert _km_escapes(fine) == []
+            "display.figure(plots.km_curves, km, title='x')\n"
+            "display.say(retention.describe_survival, retention.median_survival(km))\n")
+    assert _escapes(fine) == []
+
+
+def test_a_survival_curve_result_declares_its_at_risk_cut():
+    from engagement import retention
+
+    durations = pd.DataFrame({"duration_days": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+                              "event": [True] * 12, "group": ["a"] * 8 + ["b"] * 4})
+    km = retention.kaplan_meier(durations, by="group")
+    assert km.curve == "at_risk"
+    shown = privacy.control(km, min_size=5)
+    assert (shown.table["at_risk"] >= 5).all() and set(shown.table["group"]) == {"a"}
 
 
 # --- scripts and event handlers ----------------------------------------------------------------

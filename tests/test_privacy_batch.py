@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from engagement import clean, privacy, reports, schema
+from engagement import batch as batches
+from engagement import clean, display, privacy, publish, results, schema
 
 INJECTIONS = {
     "course": ["<script>alert('course')</script>", "<img src=x onerror=alert('course')>"],
@@ -72,17 +73,17 @@ def test_partner_notebook_drops_warnings_widgets_and_progress_bars():
         ("table", [_display({"text/plain": "TABLE-KEPT", "text/html": "<p>TABLE-KEPT</p>"})]),
     )
     before = json.dumps(nb)
-    stripped = reports.partner_notebook(nb)
+    stripped = publish.partner_notebook(nb)
     assert json.dumps(nb) == before  # the executed notebook is kept as it was
     kept = _visible_outputs(stripped)
     assert [o.get("text", o.get("data", {}).get("text/plain")) for o in kept] == [
         "RESULT-KEPT 42\n", "TABLE-KEPT"]
-    page = reports.to_html(nb, audience="partner", title="t")
+    page = publish.to_html(nb, audience="partner", title="t")
     for marker in ("STDERR-SEEN", "WARNING-AS-DATA", "LOG-AS-DATA", "WIDGET-BAR", "STAGE-BAR",
                    "ERROR-SEEN", "it/s", "|#####"):
         assert marker not in page, marker
     assert "RESULT-KEPT 42" in page and "TABLE-KEPT" in page
-    researcher = reports.to_html(nb, audience="researcher", title="t")
+    researcher = publish.to_html(nb, audience="researcher", title="t")
     assert "STDERR-SEEN" in researcher and "WARNING-AS-DATA" in researcher  # all kept there
 
 
@@ -90,23 +91,26 @@ def test_a_table_that_merely_mentions_warnings_is_kept():
     nb = _notebook(("show(t)", [_display({"text/plain": "rule  rows\nUserWarning: none  3",
                                           "text/html": "<table><td>Warnings</td></table>"})]),
                    ("print(x)", [_stream("stdout", "share 40% | 4/10 learners\n")]))
-    assert len(_visible_outputs(reports.partner_notebook(nb))) == 2
+    assert len(_visible_outputs(publish.partner_notebook(nb))) == 2
 
 
 # --- text from the data cannot inject HTML -------------------------------------------------------
 
 def test_markdown_and_tables_from_the_data_are_escaped_for_both_audiences():
     table = pd.DataFrame({"course": INJECTIONS["course"], "learners": [12, 30]})
-    shown = reports.show(table, audience="partner")
+    display.setup(audience="partner", min_group_size=5)
+    shown = display.render_html(display.for_audience(results.Result(
+        table, {"course": results.label("Course"), "learners": results.count("Learners")},
+        title=INJECTIONS["organisation"][0]), "partner"))
     nb = _notebook(
         ("display(Markdown(sentence))", [_display({
             "text/markdown": f"In {INJECTIONS['course'][0]} and {INJECTIONS['organisation'][1]}"
                              ", see `<kbd>` and [the details](01_overview.partner.html).",
             "text/plain": "<IPython.core.display.Markdown object>"})]),
-        ("show(table)", [_display({"text/html": shown.data, "text/plain": "HTML"})]),
+        ("show(table)", [_display({"text/html": shown, "text/plain": "HTML"})]),
     )
     for audience in ("partner", "researcher"):
-        page = reports.to_html(nb, audience=audience, title="t")
+        page = publish.to_html(nb, audience=audience, title="t")
         assert "<script" not in page.lower(), audience
         assert not re.search(r"<img[^>]*onerror", page, re.I), audience
         kinds = {leak["kind"] for leak in privacy.scan_html(page)}
@@ -114,13 +118,13 @@ def test_markdown_and_tables_from_the_data_are_escaped_for_both_audiences():
         # the names are still there, as text
         assert "alert(&#x27;course&#x27;)" in page or "alert('course')" in page
         assert 'href="01_overview.partner.html"' in page  # Markdown still renders
-    assert privacy.scan_html(reports.to_html(nb, audience="partner", title="t")) == []
+    assert privacy.scan_html(publish.to_html(nb, audience="partner", title="t")) == []
 
 
 def test_the_offline_template_writes_no_script_or_event_handler():
     nb = _notebook(("x = 1", [_stream("stdout", "1\n")]))
     for audience in ("partner", "researcher"):
-        page = reports.to_html(nb, audience=audience, title="t")
+        page = publish.to_html(nb, audience=audience, title="t")
         assert "<script" not in page.lower()
         kinds = {leak["kind"] for leak in privacy.scan_html(page)}
         assert not kinds & {"script", "event_handler", "script_url"}
@@ -143,44 +147,38 @@ def _raw_layout(root: Path) -> Path:
     return dataset
 
 
-def _result(tmp_path, dataset, body):
-    page = tmp_path / "out" / "r.partner.html"
-    page.parent.mkdir(exist_ok=True)
-    page.write_text(f"<html><body><main><p>{body}</p></main></body></html>", encoding="utf-8")
-    return reports.RunResult(name="r", notebook=tmp_path / "r.ipynb",
-                             parameters={"dataset": str(dataset)}, html={"partner": page})
+def _scan(dataset, body):
+    return publish.scan_partner(f"<html><body><main><p>{body}</p></main></body></html>",
+                                {"dataset": str(dataset)})
 
 
 def test_scan_withholds_a_report_naming_someone_from_the_raw_files(tmp_path):
     dataset = _raw_layout(tmp_path)
-    clean_result = _result(tmp_path, dataset, "Twelve learners attended.")
-    reports._scan(clean_result, ())
-    assert clean_result.ok and "partner" in clean_result.html and not clean_result.notes
-    leaked = _result(tmp_path, dataset, "Twelve learners, among them rosa CLARK, attended.")
-    reports._scan(leaked, ())
-    assert not leaked.ok and "partner" not in leaked.html
-    assert leaked.withheld.name == "r.partner.withheld.html" and leaked.withheld.exists()
-    failure = leaked.failures[0]
-    assert failure.stage == "privacy scan" and "1 term" in failure.message
-    assert "Rosa" not in failure.message and "rosa" not in failure.message  # never quoted
+    assert _scan(dataset, "Twelve learners attended.").passed
+    leaked = _scan(dataset, "Twelve learners, among them rosa CLARK, attended.")
+    assert not leaked.passed and [leak["kind"] for leak in leaked.leaks] == ["term"]
+    written = publish.publish_partner("<p>x</p>", tmp_path / "r.partner.html", leaked)
+    assert written.name == "r.partner.withheld.html" and written.exists()
+    assert "1 term" in publish.summarise(leaked.leaks)
+    assert "osa" not in publish.summarise(leaked.leaks)  # never quoted
 
 
-def test_scan_says_when_the_raw_files_cannot_be_found(tmp_path):
+def test_a_scan_that_cannot_find_the_raw_files_fails_closed(tmp_path):
     dataset = _raw_layout(tmp_path)
     shutil.rmtree(tmp_path / "data" / "raw")
-    result = _result(tmp_path, dataset, "Rosa Clark attended.")
-    reports._scan(result, ())
-    assert result.ok  # nothing else identifies anyone here...
-    assert any("not found" in note and "not scanned" in note for note in result.notes)
+    scan = _scan(dataset, "Twelve learners attended.")
+    assert scan.missing_raw == ("signin_a.csv",) and not scan.passed
+    # only a batch run deliberately without the raw scan publishes it
+    assert publish.scan_partner("<p>Twelve learners attended.</p>", {"dataset": str(dataset)},
+                                raw_scan=False).passed
 
 
 def test_a_changed_raw_file_is_not_taken_for_the_one_read(tmp_path):
     dataset = _raw_layout(tmp_path)
     raw = tmp_path / "data" / "raw" / "r1" / "attendance" / "signin_a.csv"
     raw.write_text(raw.read_text() + "22/01/2026,12:30,C1,tutorial,Other Person,,Acme\n")
-    result = _result(tmp_path, dataset, "Twelve learners attended.")
-    reports._scan(result, ())
-    assert any("1 raw input file(s)" in note for note in result.notes)
+    scan = _scan(dataset, "Twelve learners attended.")
+    assert scan.missing_raw == ("signin_a.csv",) and not scan.passed
 
 
 # --- end to end on a prepared demo -------------------------------------------------------------
@@ -246,9 +244,8 @@ def test_hostile_names_are_escaped_raw_names_scanned_and_the_key_written_nowhere
     config = _batch(tmp_path, hostile, {"notebook": "findings"},
                     {"notebook": "00_data_quality"},
                     {"notebook": "05_community", "parameters": {"permutations": 50}})
-    batch = reports.load_batch(config)
-    results = reports.run_batch(batch, out_dir=tmp_path / "out", progress=False)
-    reports.write_index(results, batch, tmp_path / "out")
+    batch = batches.load_batch(config)
+    results = batches.run_batch(batch, out_dir=tmp_path / "out", progress=False)
     out = tmp_path / "out" / "priv"
     # every partner report passed the scan, names from the raw exports included, and the
     # raw files were found (no note says otherwise)
@@ -262,7 +259,9 @@ def test_hostile_names_are_escaped_raw_names_scanned_and_the_key_written_nowhere
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "<script" not in html.lower(), page.name
-        assert not re.search(r"<(?:img|b)\b[^>]*\bon(?:error|mouseover)\s*=", html, re.I), page.name
+        # a real attribute, not text inside a quoted (escaped) attribute value such as alt
+        assert not re.search(r"<(?:img|b)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*?\son(?:error|mouseover)"
+                             r"\s*=", html, re.I), page.name
         kinds = {leak["kind"] for leak in privacy.scan_html(html)}
         assert not kinds & {"script", "event_handler", "script_url"}, (page.name, kinds)
     # the names are in the researcher pages, escaped (so the test did inject them)
@@ -285,11 +284,8 @@ def test_hostile_names_are_escaped_raw_names_scanned_and_the_key_written_nowhere
         assert KEY.encode() not in data and KEY.encode("utf-16-le") not in data, path
 
 
-def test_a_researcher_page_with_a_script_fails_its_run(tmp_path):
-    page = tmp_path / "r.researcher.html"
-    page.write_text("<html><body><p>Course <img src=x onerror=alert(1)></p></body></html>")
-    result = reports.RunResult(name="r", notebook=tmp_path / "r.ipynb", parameters={},
-                               html={"researcher": page})
-    reports._scan(result, ())
-    assert [f.stage for f in result.failures] == ["script check"]
-    assert "1 event_handler" in result.failures[0].message
+def test_a_researcher_page_with_a_script_fails_its_run():
+    failures = batches.researcher_checks(
+        "<html><body><p>Course <img src=x onerror=alert(1)></p></body></html>")
+    assert [f.stage for f in failures] == ["script check"]
+    assert "1 event_handler" in failures[0].message

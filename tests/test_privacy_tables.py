@@ -1,5 +1,5 @@
 """privacy.recoverable_cells: hidden small cells that a page's totals give back, on hand-written
-HTML tables (answers worked by hand) and on suppress_small's own output rendered by reports.show."""
+HTML tables (answers worked by hand) and on suppress_small's own output rendered as a page does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagement import privacy, reports
+from engagement import privacy, publish
 from engagement.privacy import recoverable_cells, scan_html, scan_report
 
 
@@ -26,9 +26,13 @@ def where(found):
     return {(f["table"], f["row"], f["column"], f["marker"]) for f in found}
 
 
-def page(df, **kw) -> str:
-    """The HTML reports.show writes for a partner."""
-    return reports.show(df, audience="partner", **kw).data
+def page(df, count_columns=(), **kw) -> str:
+    """A partner table of suppress_small's output, as a page shows it (markers escaped)."""
+    shown = privacy.suppress_small(df, count_columns=count_columns, **kw)
+    counts = list(dict.fromkeys([*count_columns, *kw.get("total_columns", {}),
+                                 *(c for cs in kw.get("total_columns", {}).values() for c in cs),
+                                 *(["n"] if "n" in df and kw.get("n_column", "n") == "n" else [])]))
+    return privacy.render_suppressed(shown, count_columns=counts).to_html(index=False)
 
 
 # --- hand-written tables -------------------------------------------------------------------
@@ -167,19 +171,16 @@ def test_scan_html_reports_a_recoverable_cell_without_its_value(tmp_path):
 
 
 def test_the_batch_scan_withholds_a_partner_page_with_a_recoverable_cell(tmp_path):
-    partner = tmp_path / "r.partner.html"
-    partner.write_text(table(["course", "completed", "withdrawn", "n"], ["A", "<5", 12, 15],
-                             ["B", 10, 8, 18], ["C", 20, 7, 27]), encoding="utf-8")
-    result = reports.RunResult(name="r", notebook=tmp_path / "r.ipynb", parameters={},
-                               html={"partner": partner})
-    reports._scan(result, ())
-    assert "partner" not in result.html and not partner.exists()
-    assert result.withheld == tmp_path / "r.partner.withheld.html" and result.withheld.exists()
-    assert [leak["kind"] for leak in result.leaks] == ["recoverable_cell"]
-    assert "recoverable_cell" in result.failures[0].message
+    html = table(["course", "completed", "withdrawn", "n"], ["A", "<5", 12, 15],
+                 ["B", 10, 8, 18], ["C", 20, 7, 27])
+    scan = publish.scan_partner(html, {}, raw_scan=False)
+    assert not scan.passed and [leak["kind"] for leak in scan.leaks] == ["recoverable_cell"]
+    written = publish.publish_partner(html, tmp_path / "r.partner.html", scan)
+    assert written == tmp_path / "r.partner.withheld.html" and written.exists()
+    assert not (tmp_path / "r.partner.html").exists()
 
 
-# --- suppress_small's own output, through reports.show -----------------------------------------
+# --- suppress_small's own output, as a page shows it -----------------------------------------
 
 CROSSTAB = pd.DataFrame({"course": ["A", "B", "C", "all"], "yes": [3, 10, 20, 33],
                          "no": [12, 8, 7, 27], "n": [15, 18, 27, 60]})

@@ -16,7 +16,7 @@ from conftest import REPO
 
 # DESIGN.md: a module imports only modules before it.
 LAYERS = [
-    {"schema"},
+    {"schema", "stats", "results"},
     {"sources"},
     {"clean"},
     {"activity"},
@@ -24,7 +24,9 @@ LAYERS = [
     {"channels", "blended", "community"},
     {"drivers"},
     {"privacy", "plots"},
-    {"reports"},
+    {"display"},
+    {"publish"},
+    {"batch"},
     {"cli"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
@@ -73,6 +75,15 @@ def _imported_modules(path: Path):
 
 def test_every_module_is_placed_in_the_design_order():
     assert {top for _, top in _library_modules()} <= set(RANK)
+
+
+def test_the_lowest_layer_imports_nothing_of_the_package_but_itself():
+    # schema, stats and results sit below everything: they import no other module of ours
+    for name in ("stats", "results"):
+        imported = {n.split(".")[1] for n in _imported_modules(REPO / "src" / "engagement" /
+                                                               f"{name}.py")
+                    if n.startswith("engagement.")}
+        assert imported <= {name}, f"{name} imports {imported}"
 
 
 def test_modules_import_only_earlier_layers():

@@ -4,7 +4,10 @@ The event-level reductions (:func:`sessions`, :func:`learner_days`, :func:`learn
 are written once as Ibis expressions. They run on DuckDB by default (embedded, reading
 Parquet out of core), and the same functions accept an Ibis table from another backend
 (PostgreSQL, ClickHouse, Spark), so the reduction happens where the data lives. Everything
-downstream of them is small and plain pandas. They give the same tables on DuckDB and on
+downstream of them is small and plain pandas; the summaries shown in reports
+(:func:`weekly_active`, :func:`activity_after_start`, :func:`started_share`, :func:`totals`)
+return an :class:`engagement.results.Result`, and the ``describe_*`` sentences are worded
+from one, as computed or after disclosure control. They give the same tables on DuckDB and on
 Spark through ``ibis.pyspark.connect`` (tested in local mode: tests/test_activity_spark.py);
 see the README's "Bigger than one machine".
 
@@ -33,13 +36,25 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from engagement import results, stats
 from engagement.schema import require_columns
 
 ONLINE_SOURCES = ("lms", "forum")
 RESOLUTIONS = ("event", "day")
 EVENT_COLUMNS = ("learner_id", "course", "timestamp", "source", "action", "count")
 
+LEARNER_GROUPS = ("course", "organisation", "acquisition_channel")
+"""Groups that split learners' enrolments apart (unlike source or action, where one
+learner is active in several): tables by them are partitions of the learners."""
 
+_GROUP_LABELS = {"organisation": "Organisation", "acquisition_channel": "Acquisition channel",
+                 "course": "Course", "source": "Where (source)", "action": "Action"}
+
+
+def _group_column(by: str) -> results.Column:
+    """The column naming the groups of `by`: organisations are anonymised on partner pages."""
+    text = _GROUP_LABELS.get(by, by.replace("_", " ").capitalize())
+    return results.organisation(text) if by == "organisation" else results.label(text)
 
 
 MEMORY_LIMIT_ENV = "ENGAGEMENT_DUCKDB_MEMORY_LIMIT"
@@ -280,7 +295,7 @@ def online(days: pd.DataFrame) -> pd.DataFrame:
 
 
 def weekly_active(days: pd.DataFrame, *, by: str | None = None,
-                  learners: pd.DataFrame | None = None) -> pd.DataFrame:
+                  learners: pd.DataFrame | None = None) -> results.Result:
     """Distinct active learners and events per calendar week, optionally per group.
 
     Parameters
@@ -295,9 +310,12 @@ def weekly_active(days: pd.DataFrame, *, by: str | None = None,
 
     Returns
     -------
-    DataFrame: week_start, [by], active_learners, events.
+    Result (``activity.weekly_active``; n ``active_learners``; partitioned by `by` when it
+    splits learners apart: course, or a column of the learners table): week_start, [by],
+    active_learners, events (a count of events, not of people).
     """
     require_columns(days, ["learner_id", "course", "day", "events"], "learner days")
+    from_learners = by is not None and by not in days.columns
     if by is not None and by not in days.columns:
         if learners is None or by not in learners.columns:
             raise ValueError(f"weekly_active: {by!r} is neither a column of the learner days "
@@ -306,13 +324,28 @@ def weekly_active(days: pd.DataFrame, *, by: str | None = None,
                           how="left")
         days[by] = days[by].fillna("(unknown)")
     keys = ["week_start"] + ([by] if by else [])
-    return (days.assign(week_start=week_start(days["day"]))
-            .groupby(keys, as_index=False)
-            .agg(active_learners=("learner_id", "nunique"), events=("events", "sum")))
+    table = (days.assign(week_start=week_start(days["day"]))
+             .groupby(keys, as_index=False)
+             .agg(active_learners=("learner_id", "nunique"), events=("events", "sum")))
+    columns = {"week_start": results.label("Week starting")}
+    if by:
+        columns[by] = _group_column(by)
+    columns.update(active_learners=results.count("Active learners"),
+                   events=results.count("Events", unit="events"))
+    split = by is not None and (from_learners or by in LEARNER_GROUPS)
+    return results.Result(
+        table, columns,
+        title="Active learners and events per week"
+              + (f", by {_group_column(by).label.lower()}" if by else ""),
+        n="active_learners", partition=by if split else None,
+        notes=("Weeks start on Monday (UTC); a learner active in a week counts once "
+               + ("in each group they were active in." if by and not split
+                  else "that week."),),
+        kind="activity.weekly_active")
 
 
 def activity_after_start(weeks: pd.DataFrame, courses: pd.DataFrame, *,
-                         max_weeks: int = 12) -> pd.DataFrame:
+                         max_weeks: int = 12) -> results.Result:
     """Share of learners active online k weeks after their first online week.
 
     Week 0 is each learner's first week with online activity in a course. A learner counts in
@@ -330,13 +363,31 @@ def activity_after_start(weeks: pd.DataFrame, courses: pd.DataFrame, *,
 
     Returns
     -------
-    DataFrame: weeks_since_start (0..max_weeks), observed (learners whose week k is
-    covered), active, share.
+    Result (``activity.activity_after_start``; n ``observed``): weeks_since_start
+    (0..max_weeks), observed (learners whose week k is covered), active (part of observed),
+    share.
     """
     require_columns(weeks, ["learner_id", "course", "week_start"], "learner weeks")
     require_columns(courses, ["course", "observation_end"], "courses")
+    columns = {
+        "weeks_since_start": results.label("Weeks after the first online week"),
+        "observed": results.count("Learners observed through the week"),
+        "active": results.count("Learners active online that week", part_of="observed"),
+        "share": results.share("Active online that week", of="active", over="observed"),
+    }
+
+    def result(table):
+        return results.Result(
+            table, columns, title="Learners active online k weeks after their first online week",
+            n="observed",
+            notes=("Week 0 is each learner's first week with online activity; a learner counts "
+                   "in a week only when the data cover all of it.",),
+            kind="activity.activity_after_start")
+
     if weeks.empty:
-        return pd.DataFrame(columns=["weeks_since_start", "observed", "active", "share"])
+        return result(pd.DataFrame({
+            "weeks_since_start": pd.Series(dtype="int64"), "observed": pd.Series(dtype="int64"),
+            "active": pd.Series(dtype="int64"), "share": pd.Series(dtype="float64")}))
     weeks = weeks[["learner_id", "course", "week_start"]].drop_duplicates()
     first = weeks.groupby(["learner_id", "course"])["week_start"].transform("min")
     weeks = weeks.assign(weeks_since_start=(weeks["week_start"] - first).dt.days // 7)
@@ -350,10 +401,10 @@ def activity_after_start(weeks: pd.DataFrame, courses: pd.DataFrame, *,
         n_active = len(observed.merge(active, on=["learner_id", "course"]))
         rows.append({"weeks_since_start": k, "observed": len(observed), "active": n_active,
                      "share": n_active / len(observed) if len(observed) else float("nan")})
-    return pd.DataFrame(rows)
+    return result(pd.DataFrame(rows))
 
 
-def started_share(days: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
+def started_share(days: pd.DataFrame, learners: pd.DataFrame) -> results.Result:
     """Enrolled learners per course, and how many ever did anything online.
 
     Parameters
@@ -365,7 +416,8 @@ def started_share(days: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame: course, enrolled, started, never_started, share_started.
+    Result (``activity.started_share``; n ``enrolled``, partitioned by course): course,
+    enrolled, started and never_started (both part of enrolled), share_started.
     """
     require_columns(learners, ["learner_id", "course"], "learners")
     active = days[["learner_id", "course"]].drop_duplicates()
@@ -375,10 +427,19 @@ def started_share(days: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
            .agg(enrolled=("learner_id", "size"), started=("started", "sum")))
     out["never_started"] = out["enrolled"] - out["started"]
     out["share_started"] = out["started"] / out["enrolled"]
-    return out
+    columns = {
+        "course": results.label("Course"),
+        "enrolled": results.count("Enrolments", unit="enrolments"),
+        "started": results.count("Did anything online", unit="enrolments", part_of="enrolled"),
+        "never_started": results.count("Never started", unit="enrolments", part_of="enrolled"),
+        "share_started": results.share("Started", of="started", over="enrolled"),
+    }
+    return results.Result(out, columns, title="Enrolments that led to any online activity, "
+                                              "by course",
+                          n="enrolled", partition="course", kind="activity.started_share")
 
 
-def totals(days: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
+def totals(days: pd.DataFrame, *, by: list[str]) -> results.Result:
     """Distinct learners and events over the whole period, per group of `by`.
 
     Parameters
@@ -390,36 +451,108 @@ def totals(days: pd.DataFrame, *, by: list[str]) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame: the `by` columns, learners, events; sorted by learners, most first.
+    Result (``activity.totals``; n ``learners``; partitioned by the one `by` column when it
+    splits learners apart): the `by` columns, learners, events (a count of events, not of
+    people); sorted by learners, most first.
     """
+    by = [by] if isinstance(by, str) else list(by)
     require_columns(days, ["learner_id", "events", *by], "learner days")
-    return (days.groupby(by, as_index=False)
-            .agg(learners=("learner_id", "nunique"), events=("events", "sum"))
-            .sort_values("learners", ascending=False, kind="stable").reset_index(drop=True))
+    table = (days.groupby(by, as_index=False)
+             .agg(learners=("learner_id", "nunique"), events=("events", "sum"))
+             .sort_values("learners", ascending=False, kind="stable").reset_index(drop=True))
+    columns = {c: _group_column(c) for c in by}
+    columns.update(learners=results.count("Learners"),
+                   events=results.count("Events", unit="events"))
+    split = len(by) == 1 and by[0] in LEARNER_GROUPS
+    return results.Result(
+        table, columns,
+        title="Learners and events over the whole period, by "
+              + " and ".join(columns[c].label.lower() for c in by),
+        n="learners", partition=by[0] if split else None,
+        notes=() if split else ("A learner active in several groups counts once in each.",),
+        kind="activity.totals")
 
 
-def describe_started(started: pd.DataFrame) -> str:
-    """One sentence on how many enrolled learners ever started (from :func:`started_share`)."""
-    enrolled, began = int(started["enrolled"].sum()), int(started["started"].sum())
-    if not enrolled:
+def describe_started(started: results.Result) -> str:
+    """One sentence on how many enrolled learners ever started (from :func:`started_share`).
+
+    After disclosure control, enrolments are added up over the courses only when none of
+    the counts added is hidden, and the lowest start rate is picked among the courses
+    shown (and said so).
+    """
+    table = results.table_of(started)
+    if table.empty:
         return "No enrolments in these data."
-    worst = started.sort_values("share_started").iloc[0]
-    return (f"Of {enrolled:,} enrolments, {began:,} ({began / enrolled:.0%}) led to any online "
-            f"activity; {enrolled - began:,} learners enrolled and never started. The lowest "
-            f"start rate is in {worst['course']} ({worst['share_started']:.0%}).")
+    count = stats.format_count
+    enrolled_hidden = results.hidden_rows(started, ["enrolled"]).any()
+    started_hidden = results.hidden_rows(started, ["started", "never_started"]).any()
+    if not enrolled_hidden and not started_hidden:
+        enrolled, began = int(table["enrolled"].sum()), int(table["started"].sum())
+        if not enrolled:
+            return "No enrolments in these data."
+        text = (f"Of {count(enrolled)} enrolments, {count(began)} "
+                f"({stats.format_share(began / enrolled)}) led to any online activity; "
+                f"{count(enrolled - began)} learners enrolled and never started.")
+    elif not enrolled_hidden:
+        enrolled = int(table["enrolled"].sum())
+        if not enrolled:
+            return "No enrolments in these data."
+        text = (f"Of {count(enrolled)} enrolments, how many led to any online activity is not "
+                "added up here: in some courses, too few learners started or too few never "
+                "started to show.")
+    else:
+        text = ("Enrolments are not added up over the courses here: some courses have too "
+                "few learners to show.")
+    hidden = results.hidden_rows(started, ["share_started"])
+    shown = table[~hidden & table["share_started"].notna().to_numpy()]
+    if shown.empty:
+        return text
+    worst = shown.sort_values("share_started").iloc[0]
+    among = " of the courses shown" if hidden.any() else ""
+    return (f"{text} The lowest start rate{among} is in {worst['course']} "
+            f"({stats.format_share(worst['share_started'])}).")
 
 
-def describe_drop(after_start: pd.DataFrame) -> str:
-    """Sentences on the drop after the first week (from :func:`activity_after_start`)."""
-    observed = after_start[after_start["observed"] > 0].set_index("weeks_since_start")
+def describe_drop(after_start: results.Result) -> str:
+    """Sentences on the drop after the first week (from :func:`activity_after_start`).
+
+    After disclosure control, a week whose numbers are hidden is said to have too few
+    learners to show, and the steepest fall is looked for between weeks shown.
+    """
+    table = results.table_of(after_start)
+    hidden = results.hidden_rows(after_start, ["observed", "active", "share"])
+    hidden = pd.Series(hidden, index=table["weeks_since_start"].to_numpy())
+    observed = table.set_index("weeks_since_start")
+    covered = observed["observed"].gt(0) | hidden  # a hidden count is small, not zero
+    observed, hidden = observed[covered], hidden[covered]
     if 1 not in observed.index:
         return "The data do not yet cover a second week for any learner."
-    parts = [f"Of learners who started, {observed.loc[1, 'share']:.0%} were active online again "
-             f"in the week after their first (n = {int(observed.loc[1, 'observed']):,})"]
-    later = [k for k in (4, 8) if k in observed.index]
-    parts += [f"{observed.loc[k, 'share']:.0%} in week {k} (n = {int(observed.loc[k, 'observed']):,})"
-              for k in later]
-    drops = observed["share"].diff().dropna()
+
+    if hidden[1]:
+        parts = ["Of learners who started, too few were observed in the week after their "
+                 "first to show how many were active online again"]
+    else:
+        parts = [f"Of learners who started, {stats.format_share(observed.loc[1, 'share'])} "
+                 f"were active online again in the week after their first "
+                 f"(n = {stats.format_count(observed.loc[1, 'observed'])})"]
+    for k in (4, 8):
+        if k not in observed.index:
+            continue
+        if hidden[k]:
+            parts.append(f"too few learners to show in week {k}")
+        else:
+            parts.append(f"{stats.format_share(observed.loc[k, 'share'])} in week {k} "
+                         f"(n = {stats.format_count(observed.loc[k, 'observed'])})")
+    share = observed["share"].where(~hidden)
+    drops = share.diff()
+    # a fall between two weeks both shown (consecutive weeks)
+    drops = drops[drops.notna() & (pd.Series(drops.index, index=drops.index).diff() == 1)]
+    text = "; ".join(parts) + "."
+    if drops.empty:
+        return text
     steepest = int(drops.idxmin())
-    return ("; ".join(parts) + f". The steepest fall is from week {steepest - 1} to week "
-            f"{steepest} ({-drops.min():.0%} of learners).")
+    among = " among the weeks shown" if hidden.any() else ""
+    if drops.min() >= 0:
+        return text + f" The share does not fall from one week to the next{among}."
+    return (text + f" The steepest fall{among} is from week {steepest - 1} to week "
+            f"{steepest} ({stats.format_points(-drops.min(), sign=False)} percentage points).")

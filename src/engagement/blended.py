@@ -48,11 +48,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import stats as sps
 
-from engagement import activity
-from engagement.retention import KEYS, observation_end, wilson_interval
+from engagement import activity, results, stats
+from engagement.results import Result, TotalRow
+from engagement.retention import KEYS, observation_end
 from engagement.schema import require_columns
+from engagement.stats import wilson_interval
 
 FORMATS = ("webinar", "tutorial", "face_to_face")
 FORMAT_LABELS = {"webinar": "webinars", "tutorial": "tutorials",
@@ -61,6 +63,9 @@ _WEEK = pd.Timedelta(days=7)
 _OBSERVED_DAYS = pd.Timedelta(days=6)
 CAVEAT = ("adjusted for earlier activity; attendance was chosen, not assigned, so selection "
           "may remain")
+COVARIATE_LABELS = {"active_days[-1]": "active days online in the week before the session",
+                    "active_weeks_before": "weeks with online activity in the weeks before it"}
+"""Plain words for the covariates of :func:`attendance_lift` (said under its table)."""
 
 
 def day_column(r: int) -> str:
@@ -96,19 +101,29 @@ def attendances(events: pd.DataFrame, *, formats=FORMATS) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
-def attendance_summary(events: pd.DataFrame) -> pd.DataFrame:
+def attendance_summary(events: pd.DataFrame) -> Result:
     """Sessions held and attendance per format.
 
     Returns
     -------
-    DataFrame, one row per format: format, sessions, attendances, learners (distinct
-    attendees), attendances_per_session.
+    Result, one row per format: format, sessions, attendances, learners (distinct
+    attendees), attendances_per_session. ``n`` is learners.
     """
     att = attendances(events)
     out = att.groupby("format", as_index=False).agg(
         sessions=("session_id", "nunique"), attendances=("learner_id", "size"),
         learners=("learner_id", "nunique"))
-    return out.assign(attendances_per_session=out["attendances"] / out["sessions"])
+    out = out.assign(attendances_per_session=out["attendances"] / out["sessions"])
+    columns = {
+        "format": results.label("Format"),
+        "sessions": results.count("Sessions held", unit="sessions held"),
+        "attendances": results.count("Attendances", unit="attendances"),
+        "learners": results.count("Learners who attended"),
+        "attendances_per_session": results.estimate("number", "Attendances per session",
+                                                    of=("attendances",)),
+    }
+    return Result(out, columns, title="Sessions held and attendance, by format",
+                  n="learners", kind="blended.attendance_summary")
 
 
 def session_own_events(events: pd.DataFrame, *, minutes_before: float = 30,
@@ -222,11 +237,19 @@ def session_panel(events: pd.DataFrame, learners: pd.DataFrame, courses: pd.Data
     return panel.assign(left_out=reason.where(reason.notna(), None))
 
 
-def left_out(panel: pd.DataFrame) -> pd.DataFrame:
-    """Attendances not analysed, by format and reason: format, reason, attendances."""
+def left_out(panel: pd.DataFrame) -> Result:
+    """Attendances not analysed, by format and reason: format, reason, attendances.
+
+    Attendances are records of people, so they stay disclosure-controlled (``n``).
+    """
     gone = panel[panel["attended"] & panel["left_out"].notna()]
-    return (gone.groupby(["format", "left_out"], as_index=False).size()
-            .rename(columns={"left_out": "reason", "size": "attendances"}))
+    out = (gone.groupby(["format", "left_out"], as_index=False).size()
+           .rename(columns={"left_out": "reason", "size": "attendances"}))
+    columns = {"format": results.label("Format"),
+               "reason": results.label("Why it was not analysed"),
+               "attendances": results.count("Attendances", unit="attendances")}
+    return Result(out, columns, title="Attendances left out of the analysis, and why",
+                  n="attendances", kind="blended.left_out")
 
 
 def _analysed(panel: pd.DataFrame, fmt: str) -> pd.DataFrame:
@@ -239,7 +262,7 @@ def _formats(panel: pd.DataFrame) -> list[str]:
     return ["all", *present] if len(present) > 1 else present
 
 
-def event_study(panel: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+def event_study(panel: pd.DataFrame, *, alpha: float = 0.05) -> Result:
     """Online activity week by week around the session, attendees next to non-attendees.
 
     Parameters
@@ -253,9 +276,10 @@ def event_study(panel: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame: format ("all" and each format), group ("attended" / "did not attend"),
+    Result: format ("all" and each format), group ("attended" / "did not attend"),
     relative_week, learner_sessions (observed in that week), active, active_share, ci_low,
-    ci_high, mean_active_days.
+    ci_high, mean_active_days. The "all" rows are the totals of the formats' rows (same
+    group and week); ``n`` is learner_sessions.
     """
     cols = [c for c in panel.columns if c.startswith("active_days[")]
     out = []
@@ -274,8 +298,32 @@ def event_study(panel: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     res["ci_low"], res["ci_high"] = wilson_interval(res["active"], res["learner_sessions"],
                                                     alpha=alpha)
     res["group"] = np.where(res["attended"], "attended", "did not attend")
-    return res[["format", "group", "relative_week", "learner_sessions", "active",
-                "active_share", "ci_low", "ci_high", "mean_active_days"]]
+    table = res[["format", "group", "relative_week", "learner_sessions", "active",
+                 "active_share", "ci_low", "ci_high", "mean_active_days"]]
+    low, high = results.interval("active_share", level=1 - alpha)
+    columns = {
+        "format": results.label("Format"),
+        "group": results.label("Group"),
+        "relative_week": results.label("Week from the session's week"),
+        "learner_sessions": results.count("Learner-sessions observed that week",
+                                          unit="learner-sessions"),
+        "active": results.count("Active online that week", unit="learner-sessions",
+                                part_of="learner_sessions"),
+        "active_share": results.share("Share active online that week", of="active",
+                                      over="learner_sessions"),
+        "ci_low": low, "ci_high": high,
+        "mean_active_days": results.estimate("number", "Mean active days that week"),
+    }
+    total = (TotalRow("format", "all", by=("group", "relative_week"))
+             if table["format"].eq("all").any() else None)
+    return Result(table, columns,
+                  title="Online activity week by week around the session, attendees and "
+                        "non-attendees",
+                  design="observational", n="learner_sessions", total_row=total,
+                  notes=("Each interval treats every learner-session as separate; a learner "
+                         "who attended several sessions counts several times, so the "
+                         "intervals are somewhat too narrow.",),
+                  kind="blended.event_study")
 
 
 def _fit(y, x, groups) -> sm.regression.linear_model.RegressionResultsWrapper:
@@ -309,7 +357,7 @@ def _lift_design(rows: pd.DataFrame, covariates: list[str]) -> tuple[pd.DataFram
 
 
 def attendance_lift(panel: pd.DataFrame, *, alpha: float = 0.05,
-                    covariates=("active_days[-1]", "active_weeks_before")) -> pd.DataFrame:
+                    covariates=("active_days[-1]", "active_weeks_before")) -> Result:
     """Regression-adjusted lift in next-week online activity from attending, and the naive one.
 
     Parameters
@@ -323,15 +371,17 @@ def attendance_lift(panel: pd.DataFrame, *, alpha: float = 0.05,
 
     Returns
     -------
-    DataFrame, one row per format ("all" first when there are several): format,
-    estimate (risk difference: P(active in week +1) of attendees minus what the comparison
-    predicts for them), std_error (clustered by learner), ci_low, ci_high, p_value,
-    attended (attendances analysed), attended_learners, comparison (non-attendee
-    learner-sessions), comparison_learners, attended_without_comparison (attendances in a
-    stratum with no comparable non-attendee, left out), attendee_rate, comparison_rate,
-    naive_difference, naive_ci_low, naive_ci_high, design ("observational").
+    Result (design "observational"), one row per format ("all" first when there are
+    several; it is the total of the others): format, estimate (risk difference:
+    P(active in week +1) of attendees minus what the comparison predicts for them),
+    std_error (clustered by learner), ci_low, ci_high, p_value, attended (attendances
+    analysed), attended_learners, comparison (non-attendee learner-sessions),
+    comparison_learners, attended_without_comparison (attendances in a stratum with no
+    comparable non-attendee, left out), attendee_rate, comparison_rate, naive_difference,
+    naive_ci_low, naive_ci_high. ``n`` is attended_learners; its notes say what was
+    adjusted for.
     """
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = sps.norm.ppf(1 - alpha / 2)
     covariates = list(covariates)
     out = []
     for fmt in _formats(panel):
@@ -363,24 +413,79 @@ def attendance_lift(panel: pd.DataFrame, *, alpha: float = 0.05,
     res["ci_high"] = res["estimate"] + z * res["std_error"]
     res["naive_ci_low"] = res["naive_difference"] - z * res["naive_se"]
     res["naive_ci_high"] = res["naive_difference"] + z * res["naive_se"]
-    res["design"] = "observational"
-    return res[["format", "estimate", "std_error", "ci_low", "ci_high", "p_value", "attended",
-                "attended_learners", "comparison", "comparison_learners",
-                "attended_without_comparison", "attendee_rate", "comparison_rate",
-                "naive_difference", "naive_ci_low", "naive_ci_high", "design"]]
+    table = res[["format", "estimate", "std_error", "ci_low", "ci_high", "p_value", "attended",
+                 "attended_learners", "comparison", "comparison_learners",
+                 "attended_without_comparison", "attendee_rate", "comparison_rate",
+                 "naive_difference", "naive_ci_low", "naive_ci_high"]]
+    level = 1 - alpha
+    compared = ("attended", "attended_learners", "comparison", "comparison_learners")
+    low, high = results.interval("estimate", level=level)
+    naive_low, naive_high = results.interval("naive_difference", level=level)
+    columns = {
+        "format": results.label("Format"),
+        "estimate": results.estimate("points", "Difference in the share active online the "
+                                     "week after, adjusted", of=compared),
+        "std_error": results.estimate("number", "Standard error (clustered by learner)",
+                                      of=compared, technical=True),
+        "ci_low": low, "ci_high": high,
+        "p_value": results.estimate("p", "p-value", of=compared),
+        "attended": results.count("Attendances analysed", unit="attendances"),
+        "attended_learners": results.count("Learners who attended"),
+        "comparison": results.count("Non-attendee learner-sessions compared",
+                                    unit="learner-sessions"),
+        "comparison_learners": results.count("Non-attendees compared"),
+        "attended_without_comparison": results.count(
+            "Attendances with no comparable non-attendee (left out)", unit="attendances"),
+        # shares whose numerators are not in the table: estimates of their denominators
+        "attendee_rate": results.estimate(
+            "number", "Share of attendances followed by online activity the week after (0-1)",
+            of=("attended", "attended_learners")),
+        "comparison_rate": results.estimate(
+            "number", "Share of non-attendee learner-sessions followed by online activity "
+            "the week after (0-1)", of=("comparison", "comparison_learners")),
+        "naive_difference": results.estimate("points", "Plain difference, attendees minus "
+                                             "non-attendees", of=compared),
+        "naive_ci_low": naive_low, "naive_ci_high": naive_high,
+    }
+    # attendances add up over formats; distinct learners do not (one may attend several)
+    total = (TotalRow("format", "all",
+                      columns=("attended", "comparison", "attended_without_comparison"))
+             if table["format"].eq("all").any() else None)
+    return Result(table, columns,
+                  title="Next-week online activity: attending a session against not attending",
+                  design="observational", n="attended_learners", total_row=total,
+                  notes=_lift_notes(covariates), kind="blended.attendance_lift")
 
 
-def _pp(x: float) -> str:
-    return f"{100 * x:+.1f}"
+def _lift_notes(covariates: list[str]) -> tuple[str, ...]:
+    """What attendance_lift adjusted for, in plain words, and its caveat."""
+    used = [COVARIATE_LABELS.get(c, c.replace("_", " ")) for c in covariates]
+    how = ("Each attendee is compared with non-attendees of the same session who were "
+           "equally active online the week before")
+    how += f", with the comparison adjusted for {' and '.join(used)}." if used else "."
+    return (how, CAVEAT[0].upper() + CAVEAT[1:] + ".",
+            "Intervals allow for learners who attended several sessions.")
 
 
-def describe_lift(lift: pd.DataFrame, *, format: str = "all") -> str:
-    """One paragraph on the attendance lift of one format (default: all sessions pooled)."""
-    rows = lift[lift["format"] == format]
-    if rows.empty:
-        rows = lift.iloc[:1]
-    r = rows.iloc[0]
+def _count(value, noun: str) -> str:
+    return f"{stats.format_count(value)} {noun}"
+
+
+def describe_lift(lift: Result, *, format: str = "all") -> str:
+    """One paragraph on the attendance lift of one format (default: all sessions pooled).
+
+    Takes :func:`attendance_lift` as computed or after disclosure control: a hidden number
+    is not said (the comparison is then said to involve too few learners to show).
+    """
+    table = results.table_of(lift)
+    matches = np.flatnonzero(table["format"].to_numpy() == format)
+    i = int(matches[0]) if len(matches) else 0
+    r = table.iloc[i]
     what = FORMAT_LABELS.get(r["format"], r["format"])
+    if results.hidden(lift, i, ["estimate", "ci_low", "ci_high"]):
+        return (f"Too few learners attended {what}, or were there to compare them with, to "
+                "show what difference attending made to being active online the following "
+                "week.")
     if not np.isfinite(r["estimate"]):
         return f"There are too few attendances of {what} to compare with non-attendees."
     clear = r["ci_low"] > 0 or r["ci_high"] < 0
@@ -388,24 +493,51 @@ def describe_lift(lift: pd.DataFrame, *, format: str = "all") -> str:
     lead = (f"Learners who attended {what} were {verdict} likely to be active online the "
             f"following week than comparable non-attendees" if clear else
             f"Attending {what} made no clear difference to being active online the following week")
-    return (f"{lead}: {_pp(r['estimate'])} percentage points (95% CI {_pp(r['ci_low'])} to "
-            f"{_pp(r['ci_high'])}; {int(r['attended']):,} attendances by "
-            f"{int(r['attended_learners']):,} learners, compared with "
-            f"{int(r['comparison']):,} non-attendee learner-sessions), {CAVEAT}. The plain "
-            f"difference between attendees and non-attendees is {_pp(r['naive_difference'])} "
-            "points: much of it is who chooses to attend, not what attending does.")
+    effect = stats.points_phrase(r["estimate"], r["ci_low"], r["ci_high"])
+    attended = ("attendances" if results.hidden(lift, i, ["attended"])
+                else _count(r["attended"], "attendances"))
+    if not results.hidden(lift, i, ["attended_learners"]):
+        attended += f" by {_count(r['attended_learners'], 'learners')}"
+    compared = ("" if results.hidden(lift, i, ["comparison"]) else
+                f", compared with {_count(r['comparison'], 'non-attendee learner-sessions')}")
+    text = f"{lead}: {effect}, from {attended}{compared}, {CAVEAT}."
+    if not results.hidden(lift, i, ["naive_difference"]) and np.isfinite(r["naive_difference"]):
+        text += (" The plain difference between attendees and non-attendees is "
+                 f"{stats.points_phrase(r['naive_difference'])}: much of it is who chooses "
+                 "to attend, not what attending does.")
+    return text
 
 
-def describe_leads(study: pd.DataFrame, *, format: str = "all", week: int = -1) -> str:
-    """A sentence on the pre-session difference (the check on the design) in one week."""
-    rows = study[(study["format"] == format) & (study["relative_week"] == week)]
-    share = rows.set_index("group")["active_share"]
-    if not {"attended", "did not attend"} <= set(share.index):
+def describe_leads(study: Result, *, format: str = "all", week: int = -1) -> str:
+    """A sentence on the pre-session difference (the check on the design) in one week.
+
+    Takes :func:`event_study` as computed or after disclosure control: a hidden share is
+    not said, and neither is the gap it would give back.
+    """
+    table = results.table_of(study)
+    rows = np.flatnonzero((table["format"] == format).to_numpy()
+                          & (table["relative_week"] == week).to_numpy())
+    at = {table["group"].iloc[i]: int(i) for i in rows}
+    if not {"attended", "did not attend"} <= set(at):
         return "There are not enough learner-sessions to compare the weeks before the sessions."
+    shown = {g: not results.hidden(study, i, ["active_share"]) for g, i in at.items()}
+    share = {g: table["active_share"].iloc[i] for g, i in at.items()}
+    where = f"In week {week} before the session"
+    if not all(shown.values()):
+        said = [f"{stats.format_share(share[g])} of {who} were active online"
+                for g, who in (("attended", "attendees"), ("did not attend", "non-attendees"))
+                if shown[g]]
+        if not said:
+            return (f"{where}, there are too few learner-sessions to show how active "
+                    "attendees and non-attendees were, so the groups cannot be compared "
+                    "before the session here.")
+        small = "attendees" if not shown["attended"] else "non-attendees"
+        return (f"{where}, {said[0]}; there are too few learner-sessions of {small} to show "
+                "theirs, so the groups cannot be compared before the session here.")
     gap = share["attended"] - share["did not attend"]
-    return (f"In week {week} before the session, {100 * share['attended']:.0f}% of attendees "
-            f"and {100 * share['did not attend']:.0f}% of non-attendees were active online "
-            f"(a gap of {_pp(gap)} points before anyone attended): "
+    return (f"{where}, {stats.format_share(share['attended'])} of attendees "
+            f"and {stats.format_share(share['did not attend'])} of non-attendees were active "
+            f"online (a gap of {stats.points_phrase(gap)} before anyone attended): "
             + ("attendees were already more engaged, so a plain before/after or "
                "attendee/non-attendee comparison overstates what attending does."
                if gap > 0.02 else

@@ -12,9 +12,10 @@ What is randomised and what is not
   vs X vs e-mail) is **observational**: people choose or are reached through channels for
   reasons that also affect whether they engage. Such differences are associations only.
 
-The summary functions therefore take ``randomised: bool`` (default ``True``) and carry it
-into a ``design`` column ("randomised" / "observational"); :func:`describe_pairwise`
-words a result as a randomised comparison only when the design says the arms were randomly
+The analysis functions therefore take ``randomised: bool`` (default ``True`` for the
+person-level tests, ``False`` for posts) and return an :class:`engagement.results.Result`
+whose ``design`` is "randomised" or "observational"; :func:`describe_pairwise` words a
+result as a randomised comparison only when the design says the arms were randomly
 assigned, and otherwise as an association that is not evidence the channel causes it.
 
 Functions
@@ -25,6 +26,8 @@ arm_summary, arm_counts
 pairwise_tests
     Every pair of arms: pooled two-proportion z-test, difference with a Wald interval,
     rate ratio with a Katz log interval, Holm or Benjamini-Hochberg adjusted p-values.
+arms_differ
+    One chi-square test across all arms, before the pairs.
 bayesian_arms
     Beta-binomial posteriors, probability each arm is best, expected loss.
 sample_ratio_mismatch
@@ -32,14 +35,19 @@ sample_ratio_mismatch
 sample_size_per_arm, minimum_detectable_effect
     Planning with Cohen's h and the normal approximation.
 describe_pairwise
-    Plain-language sentences from :func:`pairwise_tests` results.
-channel_rates, rate_ratios, paired_by_message, describe_channel_rates
+    Plain-language sentences from :func:`pairwise_tests` results (as computed, or after
+    disclosure control: a hidden number is never quoted).
+channel_rates, rate_ratios, paired_by_message, describe_channel_rates, describe_paired
     Post-level analysis of the ``outreach`` table (one row per post): pooled rates with a
     post-level bootstrap interval (the naive pooled-impressions Wilson interval beside it),
     quasi-binomial odds ratios adjusted for month and weekday, within-message paired
     comparisons, and sentences worded from the design.
 
-Inputs are never modified; bad input raises ``ValueError`` naming the column or argument.
+Every analysis function returns an :class:`engagement.results.Result` (its table holds
+the numbers; its columns say what they are, for display and disclosure control) and
+accepts a previous function's Result as input; the ``describe_*`` functions take the
+Result, as computed or after :func:`engagement.privacy.control`. Inputs are never
+modified; bad input raises ``ValueError`` naming the column or argument.
 """
 
 from __future__ import annotations
@@ -47,17 +55,34 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from engagement.retention import wilson_interval
+from engagement import results
+from engagement import stats as estats  # wording and number formatting (scipy's is `stats`)
+from engagement.results import Result
 from engagement.schema import require_columns
+from engagement.stats import wilson_interval
 
 CORRECTIONS = ("holm", "fdr_bh", None)
 _CORRECTION_LABEL = {"holm": "Holm-adjusted p", "fdr_bh": "Benjamini-Hochberg-adjusted p",
                      None: "unadjusted p"}
+_CORRECTION_METHOD = {"holm": "Holm's method",
+                      "fdr_bh": "the Benjamini-Hochberg method (false discovery rate)"}
+
+# Units of the counts (Column.unit). Recipients and sign-ups are people (disclosure-
+# controlled); posts and messages are not (results.NOT_PEOPLE); impressions, engagements
+# and clicks count platform events, not learners ("impressions", "engagements" and
+# "clicks" belong in results.NOT_PEOPLE), and planned sizes are not people observed
+# ("planned recipients" belongs there too).
+_PEOPLE = "recipients"
+_CONVERTED = "sign-ups"
+_PLANNED = "planned recipients"
+_POST_UNITS = {"exposures": "impressions", "impressions": "impressions",
+               "engagements": "engagements", "clicks": "clicks", "signups": "sign-ups"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -76,6 +101,31 @@ def _check_alpha(alpha: float, name: str = "alpha") -> float:
     if not 0 < alpha < 1:
         raise ValueError(f"{name} must be in (0, 1), got {alpha!r}")
     return alpha
+
+
+def _percent(x: float) -> str:
+    """A level or rate such as 0.05 or 0.975 as a percentage with the decimals it needs
+    ("5%", "97.5%")."""
+    for decimals in range(4):
+        if abs(round(x * 100, decimals) - x * 100) < 1e-9:
+            return estats.format_share(x, decimals)
+    return estats.format_share(x, 4)
+
+
+def _decimal(x: float) -> str:
+    """A parameter such as alpha (0.05, 0.025) with the decimals it needs, at least two."""
+    for decimals in range(2, 6):
+        if abs(round(x, decimals) - x) < 1e-12:
+            return estats.format_number(x, decimals)
+    return estats.format_number(x, 6)
+
+
+def _plain_number(x: float) -> str:
+    """A parameter such as a prior or a size ratio with the decimals it needs (2, 2.5)."""
+    for decimals in range(5):
+        if abs(round(x, decimals) - x) < 1e-12:
+            return estats.format_number(x, decimals)
+    return estats.format_number(x, 4)
 
 
 def _integer_column(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
@@ -111,10 +161,28 @@ def _counts(counts: pd.DataFrame, arm: str, n: str, successes: str, what: str):
     return labels.to_list(), nn, xx
 
 
-def _summary_frame(labels, nn, xx, alpha, randomised) -> pd.DataFrame:
+def _arm_columns() -> dict:
+    """The arm, its people and its conversions, as every per-arm table declares them."""
+    return {"arm": results.label("Variant"),
+            "n": results.count("People in the variant", unit=_PEOPLE),
+            "successes": results.count("Signed up (converted)", unit=_CONVERTED, part_of="n")}
+
+
+def _summary_result(labels, nn, xx, alpha, randomised, kind) -> Result:
+    design = _design(randomised)
     lo, hi = wilson_interval(xx, nn, alpha=alpha)
-    return pd.DataFrame({"arm": labels, "n": nn, "successes": xx, "rate": xx / nn,
-                         "ci_low": lo, "ci_high": hi, "design": _design(randomised)})
+    table = pd.DataFrame({"arm": labels, "n": nn, "successes": xx, "rate": xx / nn,
+                          "ci_low": lo, "ci_high": hi})
+    low, high = results.interval("rate", level=1 - alpha)
+    columns = {**_arm_columns(),
+               "rate": results.share("Conversion rate", of="successes", over="n"),
+               "ci_low": low, "ci_high": high}
+    # each person is in exactly one arm: the arms partition the people of the test
+    return Result(table, columns, title="Conversion rate per variant", design=design, n="n",
+                  partition="arm",
+                  notes=(f"The {_percent(1 - alpha)} interval of each rate is Wilson's score "
+                         "interval.",),
+                  kind=f"channels.{kind}")
 
 
 def _adjust(p, correction):
@@ -143,7 +211,7 @@ def _adjust(p, correction):
 # --------------------------------------------------------------------------- summaries
 
 def arm_summary(df: pd.DataFrame, *, arm: str, converted: str, alpha: float = 0.05,
-                randomised: bool = True) -> pd.DataFrame:
+                randomised: bool = True) -> Result:
     """Per-arm conversion rate from one row per person.
 
     Parameters
@@ -156,14 +224,16 @@ def arm_summary(df: pd.DataFrame, *, arm: str, converted: str, alpha: float = 0.
     alpha : float, default 0.05
         The interval is at level ``1 - alpha``.
     randomised : bool, default True
-        Whether people were randomly assigned to arms (carried into ``design``).
+        Whether people were randomly assigned to arms (sets the Result's ``design``).
 
     Returns
     -------
-    DataFrame
-        One row per arm in order of first appearance, columns: ``arm``, ``n``,
-        ``successes``, ``rate``, ``ci_low``, ``ci_high`` (Wilson score interval),
-        ``design`` ("randomised" or "observational").
+    Result
+        "Conversion rate per variant": one row per arm in order of first appearance,
+        columns ``arm``, ``n`` (people, unit "recipients"), ``successes`` (part of ``n``),
+        ``rate`` (share ``successes`` / ``n``), ``ci_low``, ``ci_high`` (Wilson score
+        interval of ``rate``). ``n="n"``, ``partition="arm"`` (each person is in one arm),
+        ``design`` "randomised" or "observational".
     """
     what = "arm_summary"
     require_columns(df, [arm, converted], what)
@@ -181,42 +251,42 @@ def arm_summary(df: pd.DataFrame, *, arm: str, converted: str, alpha: float = 0.
                          f"row {i + 1} has {conv.iloc[i]!r}")
     grouped = (pd.DataFrame({"arm": df[arm].to_numpy(), "x": conv.astype(int).to_numpy()})
                .groupby("arm", sort=False)["x"].agg(["size", "sum"]))
-    return _summary_frame(grouped.index.to_list(), grouped["size"].to_numpy(np.int64),
-                          grouped["sum"].to_numpy(np.int64), alpha, randomised)
+    return _summary_result(grouped.index.to_list(), grouped["size"].to_numpy(np.int64),
+                           grouped["sum"].to_numpy(np.int64), alpha, randomised, what)
 
 
 def arm_counts(table: pd.DataFrame, *, arm: str = "arm", n: str = "n",
                successes: str = "successes", alpha: float = 0.05,
-               randomised: bool = True) -> pd.DataFrame:
+               randomised: bool = True) -> Result:
     """Per-arm conversion rate from pre-aggregated counts.
 
     Parameters
     ----------
-    table : DataFrame
+    table : DataFrame or Result
         One row per arm with the number of people and of conversions. Not modified.
     arm, n, successes : str
         Column names.
     alpha : float, default 0.05
         The interval is at level ``1 - alpha``.
     randomised : bool, default True
-        Whether people were randomly assigned to arms (carried into ``design``).
+        Whether people were randomly assigned to arms (sets the Result's ``design``).
 
     Returns
     -------
-    DataFrame
-        Same columns as :func:`arm_summary`: ``arm``, ``n``, ``successes``, ``rate``,
-        ``ci_low``, ``ci_high`` (Wilson), ``design``.
+    Result
+        As :func:`arm_summary`: ``arm``, ``n``, ``successes``, ``rate``, ``ci_low``,
+        ``ci_high`` (Wilson); ``n="n"``, ``partition="arm"``.
     """
     alpha = _check_alpha(alpha)
-    labels, nn, xx = _counts(table, arm, n, successes, "arm_counts")
-    return _summary_frame(labels, nn, xx, alpha, randomised)
+    labels, nn, xx = _counts(results.table_of(table), arm, n, successes, "arm_counts")
+    return _summary_result(labels, nn, xx, alpha, randomised, "arm_counts")
 
 
 # --------------------------------------------------------------------------- frequentist
 
 def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
                    successes: str = "successes", correction: str | None = "holm",
-                   alpha: float = 0.05, randomised: bool = True) -> pd.DataFrame:
+                   alpha: float = 0.05, randomised: bool = True) -> Result:
     """Compare every pair of arms.
 
     For each pair (``arm_a``, ``arm_b``) in table order: the two-sided two-proportion
@@ -227,7 +297,7 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
 
     Parameters
     ----------
-    counts : DataFrame
+    counts : DataFrame or Result
         One row per arm (e.g. the output of :func:`arm_counts`). Not modified.
     arm, n, successes : str
         Column names.
@@ -237,22 +307,27 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
         Intervals are at level ``1 - alpha`` (not adjusted); ``reject`` is
         ``p_adjusted <= alpha``.
     randomised : bool, default True
-        Whether the arms were randomly assigned (carried into ``design``).
+        Whether the arms were randomly assigned (sets the Result's ``design``).
 
     Returns
     -------
-    DataFrame
-        One row per pair, columns: ``arm_a``, ``arm_b``, ``n_a``, ``n_b``, ``rate_a``,
-        ``rate_b``, ``difference``, ``diff_ci_low``, ``diff_ci_high``, ``rate_ratio``,
-        ``ratio_ci_low``, ``ratio_ci_high`` (NaN when either arm has no successes),
-        ``z``, ``p_value`` (1 when both arms are all 0 or all 1), ``p_adjusted``,
-        ``correction`` ("holm", "fdr_bh" or "none"), ``alpha``, ``reject``, ``design``.
+    Result
+        "Every pair of variants compared": one row per pair, columns ``arm_a``,
+        ``arm_b``, ``n_a``, ``n_b`` (people), ``x_a``, ``x_b`` (conversions, part of
+        ``n_a``/``n_b``), ``rate_a``, ``rate_b`` (shares), ``difference`` (points, with
+        ``diff_ci_low``, ``diff_ci_high``), ``rate_ratio`` (with ``ratio_ci_low``,
+        ``ratio_ci_high``; NaN when either arm has no successes), ``z``, ``p_value`` (1
+        when both arms are all 0 or all 1), ``p_adjusted``, ``correction`` ("holm",
+        "fdr_bh" or "none"), ``alpha``, ``reject`` (the last four technical; the
+        correction and alpha are also said once as constants). No ``n`` (a pair has two
+        groups: each arm's counts are controlled on their own); ``design`` from
+        `randomised`.
     """
     what = "pairwise_tests"
     alpha = _check_alpha(alpha)
     if correction not in CORRECTIONS:
         raise ValueError(f"{what}: correction must be one of {CORRECTIONS}, got {correction!r}")
-    labels, nn, xx = _counts(counts, arm, n, successes, what)
+    labels, nn, xx = _counts(results.table_of(counts), arm, n, successes, what)
     if len(labels) < 2:
         raise ValueError(f"{what}: column {arm!r} needs at least two arms, got {len(labels)}")
     pairs = list(itertools.combinations(range(len(labels)), 2))
@@ -278,30 +353,95 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
         se_log = np.sqrt(np.where(ok, 1 / x1 - 1 / n1 + 1 / x2 - 1 / n2, np.nan))
         log_ratio = np.log(np.where(ok, ratio, np.nan))
     p_adj = _adjust(p_value, correction)
-    return pd.DataFrame({
+    design = _design(randomised)
+    table = pd.DataFrame({
         "arm_a": [labels[i] for i in ia], "arm_b": [labels[i] for i in ib],
-        "n_a": nn[ia], "n_b": nn[ib], "rate_a": p1, "rate_b": p2,
+        "n_a": nn[ia], "n_b": nn[ib], "x_a": xx[ia], "x_b": xx[ib], "rate_a": p1, "rate_b": p2,
         "difference": diff, "diff_ci_low": diff - zcrit * se, "diff_ci_high": diff + zcrit * se,
         "rate_ratio": ratio, "ratio_ci_low": np.exp(log_ratio - zcrit * se_log),
         "ratio_ci_high": np.exp(log_ratio + zcrit * se_log),
         "z": z, "p_value": p_value, "p_adjusted": p_adj,
         "correction": correction or "none", "alpha": alpha,
-        "reject": p_adj <= alpha, "design": _design(randomised),
+        "reject": p_adj <= alpha,
     })
+    level = 1 - alpha
+    counts_of_row = ("n_a", "x_a", "n_b", "x_b")
+    diff_low, diff_high = results.interval("difference", level=level)
+    ratio_low, ratio_high = results.interval("rate_ratio", level=level)
+    columns = {
+        "arm_a": results.label("Variant"), "arm_b": results.label("Compared with"),
+        "n_a": results.count("People in the variant", unit=_PEOPLE),
+        "n_b": results.count("People in the variant compared with", unit=_PEOPLE),
+        "x_a": results.count("Signed up, variant", unit=_CONVERTED, part_of="n_a"),
+        "x_b": results.count("Signed up, variant compared with", unit=_CONVERTED,
+                             part_of="n_b"),
+        "rate_a": results.share("Conversion rate, variant", of="x_a", over="n_a"),
+        "rate_b": results.share("Conversion rate, variant compared with", of="x_b",
+                                over="n_b"),
+        "difference": results.estimate("points", "Difference in rate (variant minus the "
+                                       "one compared with)", of=counts_of_row),
+        "diff_ci_low": diff_low, "diff_ci_high": diff_high,
+        "rate_ratio": results.estimate("ratio", "Rate ratio (variant / compared with)",
+                                       of=counts_of_row),
+        "ratio_ci_low": ratio_low, "ratio_ci_high": ratio_high,
+        "z": results.estimate("number", "z statistic", of=counts_of_row, technical=True),
+        "p_value": results.estimate("p", "p-value (unadjusted)", of=counts_of_row),
+        # without a correction the column is the unadjusted p-value again: no family
+        "p_adjusted": (results.estimate("p_adjusted", "p-value adjusted for multiple "
+                                        "comparisons", of=counts_of_row) if correction
+                       else results.estimate("p", "p-value (no adjustment)", of=counts_of_row,
+                                             technical=True)),
+        "correction": results.text("Correction", technical=True),
+        "alpha": results.estimate("number", "Significance level", technical=True),
+        # derived from p_adjusted, which control hides with the counts; a flag is never
+        # hidden, so partners read the adjusted p-value instead
+        "reject": results.flag(f"Clear difference (adjusted p at most {_decimal(alpha)})",
+                               technical=True),
+    }
+    m = len(table)
+    comparisons = estats.count_phrase(m, "comparison")
+    if correction is None:
+        corrected = f"p-values not adjusted for multiple comparisons ({comparisons})."
+    else:
+        corrected = (f"p-values adjusted for {comparisons} by {_CORRECTION_METHOD[correction]}"
+                     + (" (one comparison: nothing to adjust)." if m == 1 else "."))
+    constants = {
+        "correction": corrected,
+        "alpha": (f"A difference is called clear when its adjusted p-value is at most "
+                  f"{_decimal(alpha)}; intervals are {_percent(level)} and not adjusted."),
+    }
+    return Result(table, columns, title="Every pair of variants compared", design=design,
+                  constants=constants,
+                  notes=("Each difference has a Wald interval and a two-proportion z-test "
+                         "(pooled standard error); each rate ratio has a Katz interval on "
+                         "the log scale.",),
+                  kind="channels.pairwise_tests")
 
 
 # --------------------------------------------------------------------------- Bayesian
 
 def arms_differ(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
-                successes: str = "successes", randomised: bool = True) -> pd.DataFrame:
+                successes: str = "successes", randomised: bool = True) -> Result:
     """One test of whether any arm's rate differs: Pearson's chi-square on the arms x
     (success, failure) table, before looking at pairs.
 
+    Parameters
+    ----------
+    counts : DataFrame or Result
+        One row per arm (e.g. the output of :func:`arm_counts`). Not modified.
+    arm, n, successes : str
+        Column names.
+    randomised : bool, default True
+        Whether the arms were randomly assigned (sets the Result's ``design``).
+
     Returns
     -------
-    DataFrame, one row: arms, total, chi_square, df, p_value, design.
+    Result
+        "One test across all variants", one row: arms (count of variants), total
+        (people, the row's ``n``), chi_square, df (technical), p_value.
     """
-    labels, nn, xx = _counts(counts, arm, n, successes, "arms_differ")
+    design = _design(randomised)
+    labels, nn, xx = _counts(results.table_of(counts), arm, n, successes, "arms_differ")
     if len(labels) < 2:
         raise ValueError("arms_differ: needs at least two arms")
     observed = np.column_stack([xx, nn - xx]).astype(float)
@@ -309,14 +449,23 @@ def arms_differ(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
     with np.errstate(invalid="ignore", divide="ignore"):
         chi_square = float(np.nansum((observed - expected) ** 2 / expected))
     df = len(labels) - 1
-    return pd.DataFrame([{"arms": len(labels), "total": int(nn.sum()), "chi_square": chi_square,
-                          "df": df, "p_value": float(stats.chi2.sf(chi_square, df)),
-                          "design": _design(randomised)}])
+    table = pd.DataFrame([{"arms": len(labels), "total": int(nn.sum()), "chi_square": chi_square,
+                           "df": df, "p_value": float(stats.chi2.sf(chi_square, df))}])
+    columns = {"arms": results.count("Variants", unit="variants"),
+               "total": results.count("People in the test", unit=_PEOPLE),
+               "chi_square": results.estimate("number", "Chi-square"),
+               "df": results.estimate("number", "Degrees of freedom", technical=True),
+               "p_value": results.estimate("p", "p-value")}
+    return Result(table, columns, title="One test across all variants", design=design,
+                  n="total",
+                  notes=("Pearson's chi-square test of whether the conversion rate differs "
+                         "between any of the variants, before comparing them in pairs.",),
+                  kind="channels.arms_differ")
 
 
 def bayesian_arms(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
                   successes: str = "successes", prior: tuple[float, float] = (1, 1),
-                  draws: int = 100_000, seed: int = 0, randomised: bool = True) -> pd.DataFrame:
+                  draws: int = 100_000, seed: int = 0, randomised: bool = True) -> Result:
     """Beta-binomial posterior for each arm's rate, and which arm is best.
 
     Each arm's rate has a ``Beta(prior[0] + successes, prior[1] + n - successes)``
@@ -325,7 +474,7 @@ def bayesian_arms(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
 
     Parameters
     ----------
-    counts : DataFrame
+    counts : DataFrame or Result
         One row per arm. Not modified.
     arm, n, successes : str
         Column names.
@@ -336,23 +485,26 @@ def bayesian_arms(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
     seed : int, default 0
         Seed for :func:`numpy.random.default_rng`; the same seed gives the same result.
     randomised : bool, default True
-        Whether the arms were randomly assigned (carried into ``design``).
+        Whether the arms were randomly assigned (sets the Result's ``design``).
 
     Returns
     -------
-    DataFrame
-        One row per arm, columns: ``arm``, ``n``, ``successes``, ``posterior_mean``,
-        ``cri_low``, ``cri_high`` (equal-tailed 95% credible interval), ``prob_best``
-        (share of draws in which the arm has the highest rate; sums to 1),
-        ``expected_loss`` (mean of best rate minus this arm's rate over draws: the rate
-        given up on average by choosing this arm), ``design``.
+    Result
+        "Which variant is best", one row per arm: ``arm``, ``n``, ``successes`` (part of
+        ``n``), ``posterior_mean``, ``cri_low``, ``cri_high`` (equal-tailed 95% credible
+        interval), ``prob_best`` (share of draws in which the arm has the highest rate;
+        sums to 1), ``expected_loss`` (mean of best rate minus this arm's rate over draws:
+        the rate given up on average by choosing this arm, in points). ``n="n"``,
+        ``partition="arm"``; the notes say what the probability of being best means.
     """
     what = "bayesian_arms"
-    labels, nn, xx = _counts(counts, arm, n, successes, what)
+    design = _design(randomised)
+    labels, nn, xx = _counts(results.table_of(counts), arm, n, successes, what)
     try:
         a0, b0 = (float(v) for v in prior)
     except (TypeError, ValueError):
-        raise ValueError(f"{what}: prior must be a pair of positive numbers, got {prior!r}") from None
+        raise ValueError(f"{what}: prior must be a pair of positive numbers, "
+                         f"got {prior!r}") from None
     if not (a0 > 0 and b0 > 0):
         raise ValueError(f"{what}: prior must be a pair of positive numbers, got {prior!r}")
     if not isinstance(draws, (int, np.integer)) or draws < 1:
@@ -363,17 +515,46 @@ def bayesian_arms(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
     best = theta.argmax(axis=1)
     prob_best = np.bincount(best, minlength=len(labels)) / draws
     loss = (theta.max(axis=1, keepdims=True) - theta).mean(axis=0)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "arm": labels, "n": nn, "successes": xx, "posterior_mean": a / (a + b),
         "cri_low": stats.beta.ppf(0.025, a, b), "cri_high": stats.beta.ppf(0.975, a, b),
-        "prob_best": prob_best, "expected_loss": loss, "design": _design(randomised),
+        "prob_best": prob_best, "expected_loss": loss,
     })
+    cri_low, cri_high = results.interval("posterior_mean")
+    columns = {
+        **_arm_columns(),
+        # Not successes / n exactly (the prior is added to both): of/over name the counts
+        # the estimate depends on, so that it is hidden with them.
+        "posterior_mean": results.Column("share", "Conversion rate (posterior mean)",
+                                         of="successes", over="n"),
+        "cri_low": replace(cri_low, label="95% credible interval, from"),
+        "cri_high": replace(cri_high, label="95% credible interval, to"),
+        # A probability, printed as one ("97%"); of/over name the counts of its row it
+        # depends on (it depends on the other arms' counts too).
+        "prob_best": results.Column("share", "Probability of being the best variant",
+                                    of="successes", over="n"),
+        "expected_loss": results.estimate("points", "Expected loss if chosen (percentage "
+                                          "points of rate)", of=("n", "successes")),
+    }
+    flat = a0 == 1 and b0 == 1
+    prior_words = ("a flat prior (every rate from 0 to 1 equally likely beforehand)" if flat
+                   else f"a Beta({_plain_number(a0)}, {_plain_number(b0)}) "
+                        "prior")
+    notes = (f"The probability of being the best variant is the probability that the "
+             f"variant's conversion rate is the highest of all, given the data and "
+             f"{prior_words}; the probabilities of all variants add up to 100%. They come "
+             f"from {estats.format_count(draws)} simulated draws.",
+             "The expected loss is how much conversion rate one gives up on average, in "
+             "percentage points, by choosing this variant if another is in fact better.")
+    return Result(table, columns, title="Which variant is best: the rate each variant is "
+                  "likely to have", design=design, n="n", partition="arm", notes=notes,
+                  kind="channels.bayesian_arms")
 
 
 # --------------------------------------------------------------------------- SRM
 
 def sample_ratio_mismatch(counts: pd.DataFrame, *, n: str = "n", arm: str | None = "arm",
-                          planned=None, threshold: float = 0.001) -> pd.DataFrame:
+                          planned=None, threshold: float = 0.001) -> Result:
     """Check the arm sizes against the planned allocation (sample ratio mismatch).
 
     A chi-square goodness-of-fit test of the observed number of people per arm against
@@ -385,7 +566,7 @@ def sample_ratio_mismatch(counts: pd.DataFrame, *, n: str = "n", arm: str | None
 
     Parameters
     ----------
-    counts : DataFrame
+    counts : DataFrame or Result
         One row per arm. Not modified.
     n : str
         Column with the number of people assigned to each arm.
@@ -400,11 +581,14 @@ def sample_ratio_mismatch(counts: pd.DataFrame, *, n: str = "n", arm: str | None
 
     Returns
     -------
-    DataFrame
-        One row, columns: ``arms`` (number of arms), ``total``, ``chi_square``, ``df``,
-        ``p_value``, ``threshold``, ``mismatch`` (bool), ``message``.
+    Result
+        "Are the variants as large as planned?", one row: ``arms`` (number of arms),
+        ``total`` (people, the row's ``n``), ``chi_square``, ``df``, ``p_value``,
+        ``threshold``, ``mismatch`` (flag), ``message`` (text; it quotes every arm's size,
+        so it is technical: partners do not see it).
     """
     what = "sample_ratio_mismatch"
+    counts = results.table_of(counts)
     require_columns(counts, [n], what)
     threshold = _check_alpha(threshold, "threshold")
     observed = _integer_column(counts, n, what).astype(float)
@@ -441,7 +625,7 @@ def sample_ratio_mismatch(counts: pd.DataFrame, *, n: str = "n", arm: str | None
     p = float(stats.chi2.sf(chi2, dof))
     mismatch = p < threshold
     split = ", ".join(f"{lab} {o:.0f} ({o / total:.1%}, planned {s:.1%})"
-                      for lab, o, s in zip(labels, observed, share))
+                      for lab, o, s in zip(labels, observed, share, strict=True))
     if mismatch:
         message = (f"Sample ratio mismatch: observed {split}; chi-square = {chi2:.2f} on "
                    f"{dof} df, p = {p:.2g} < {threshold:g}. Assignment or tracking is "
@@ -451,9 +635,27 @@ def sample_ratio_mismatch(counts: pd.DataFrame, *, n: str = "n", arm: str | None
     else:
         message = (f"No sample ratio mismatch detected: observed {split}; chi-square = "
                    f"{chi2:.2f} on {dof} df, p = {p:.3g} (threshold {threshold:g}).")
-    return pd.DataFrame({"arms": [k], "total": [int(total)], "chi_square": [chi2],
-                         "df": [dof], "p_value": [p], "threshold": [threshold],
-                         "mismatch": [bool(mismatch)], "message": [message]})
+    table = pd.DataFrame({"arms": [k], "total": [int(total)], "chi_square": [chi2],
+                          "df": [dof], "p_value": [p], "threshold": [threshold],
+                          "mismatch": [bool(mismatch)], "message": [message]})
+    columns = {"arms": results.count("Variants", unit="variants"),
+               "total": results.count("People in the test", unit=_PEOPLE),
+               "chi_square": results.estimate("number", "Chi-square"),
+               "df": results.estimate("number", "Degrees of freedom", technical=True),
+               "p_value": results.estimate("p", "p-value"),
+               "threshold": results.estimate("number", "Threshold", technical=True),
+               "mismatch": results.flag("Sizes differ from the plan"),
+               # the message quotes each arm's size, which disclosure control does not see
+               "message": results.text("Message", technical=True)}
+    plan = "equal sizes" if planned is None else "the planned allocation"
+    return Result(table, columns, title="Are the variants as large as planned? (sample ratio "
+                  "mismatch)", n="total",
+                  constants={"threshold": f"Arm sizes are flagged as different from {plan} "
+                                          f"when the chi-square test's p-value is below "
+                                          f"{_decimal(threshold)}."},
+                  notes=("A mismatch means assignment or tracking is broken, so the variants "
+                         "are not comparable until the cause is found.",),
+                  kind="channels.sample_ratio_mismatch")
 
 
 # --------------------------------------------------------------------------- planning
@@ -480,9 +682,26 @@ def _check_rate(value, name: str) -> float:
     return value
 
 
+_PLANNING_NOTE = ("A planning calculation: the numbers of people are to be recruited, not "
+                  "people observed (two-sided two-proportion test, normal approximation on "
+                  "Cohen's h).")
+
+
+def _planning_columns() -> dict:
+    return {"alpha": results.estimate("number", "Significance level", technical=True),
+            "power": results.estimate("number", "Power", technical=True)}
+
+
+def _planning_constants(alpha: float, power: float) -> dict:
+    return {"alpha": f"Planned for a two-sided test at the {_percent(alpha)} significance "
+                     "level.",
+            "power": f"Power {_percent(power)}: the chance of detecting the change if it is "
+                     "real."}
+
+
 def sample_size_per_arm(*, baseline: float, lift: float | None = None,
                         target: float | None = None, alpha: float = 0.05, power: float = 0.8,
-                        ratio: float = 1.0) -> pd.DataFrame:
+                        ratio: float = 1.0) -> Result:
     """People needed per arm to detect a change from ``baseline`` to ``target``.
 
     Two-sided two-proportion test, effect size Cohen's ``h = 2 asin(sqrt(target)) -
@@ -505,11 +724,13 @@ def sample_size_per_arm(*, baseline: float, lift: float | None = None,
 
     Returns
     -------
-    DataFrame
-        One row, columns: ``baseline``, ``target``, ``lift``, ``effect_size_h``,
-        ``alpha``, ``power``, ``ratio``, ``n_exact`` (unrounded baseline-arm size),
-        ``n_per_arm`` (baseline arm, rounded up), ``n_other_arm`` (rounded up),
-        ``n_total``.
+    Result
+        "People needed per variant", one row: ``baseline``, ``target`` (rates, as
+        numbers 0-1), ``lift`` (points), ``effect_size_h``, ``alpha``, ``power``,
+        ``ratio``, ``n_exact`` (unrounded baseline-arm size; these five technical, alpha,
+        power and ratio said as constants), ``n_per_arm`` (baseline arm, rounded up),
+        ``n_other_arm`` (rounded up), ``n_total``: counts of unit "planned recipients",
+        not people observed.
     """
     baseline = _check_rate(baseline, "baseline")
     if (lift is None) == (target is None):
@@ -533,14 +754,34 @@ def sample_size_per_arm(*, baseline: float, lift: float | None = None,
                               xtol=1e-10, rtol=1e-12)
     n1 = math.ceil(n_exact - 1e-9)
     n2 = math.ceil(n_exact * ratio - 1e-9)
-    return pd.DataFrame({"baseline": [baseline], "target": [target],
-                         "lift": [target - baseline], "effect_size_h": [h], "alpha": [alpha],
-                         "power": [power], "ratio": [float(ratio)], "n_exact": [n_exact],
-                         "n_per_arm": [n1], "n_other_arm": [n2], "n_total": [n1 + n2]})
+    table = pd.DataFrame({"baseline": [baseline], "target": [target],
+                          "lift": [target - baseline], "effect_size_h": [h], "alpha": [alpha],
+                          "power": [power], "ratio": [float(ratio)], "n_exact": [n_exact],
+                          "n_per_arm": [n1], "n_other_arm": [n2], "n_total": [n1 + n2]})
+    columns = {
+        "baseline": results.estimate("number", "Baseline rate (proportion)"),
+        "target": results.estimate("number", "Rate to detect (proportion)"),
+        "lift": results.estimate("points", "Change to detect"),
+        "effect_size_h": results.estimate("number", "Effect size (Cohen's h)", technical=True),
+        **_planning_columns(),
+        "ratio": results.estimate("number", "Other arm's size relative to the baseline arm",
+                                  technical=True),
+        "n_exact": results.estimate("number", "People per baseline arm (unrounded)",
+                                    technical=True),
+        "n_per_arm": results.count("People needed in the baseline variant", unit=_PLANNED),
+        "n_other_arm": results.count("People needed in the other variant", unit=_PLANNED),
+        "n_total": results.count("People needed in all", unit=_PLANNED),
+    }
+    sizes = ("Both variants are the same size." if ratio == 1 else
+             f"The other variant is {_plain_number(ratio)} times the size of the "
+             f"baseline variant.")
+    return Result(table, columns, title="People needed per variant to detect the planned "
+                  "change", constants={**_planning_constants(alpha, power), "ratio": sizes},
+                  notes=(_PLANNING_NOTE,), kind="channels.sample_size_per_arm")
 
 
 def minimum_detectable_effect(*, baseline: float, n_per_arm: int, alpha: float = 0.05,
-                              power: float = 0.8) -> pd.DataFrame:
+                              power: float = 0.8) -> Result:
     """Smallest absolute change in rate detectable with ``n_per_arm`` people in each arm.
 
     Same test and approximation as :func:`sample_size_per_arm` (equal arms). On the
@@ -558,11 +799,13 @@ def minimum_detectable_effect(*, baseline: float, n_per_arm: int, alpha: float =
 
     Returns
     -------
-    DataFrame
-        One row, columns: ``baseline``, ``n_per_arm``, ``alpha``, ``power``,
-        ``effect_size_h``, ``mde_increase`` (absolute lift upwards; NaN when not
-        reachable below a rate of 1), ``mde_decrease`` (absolute drop, positive; NaN
-        when not reachable above 0), ``mde`` (the smaller of the two).
+    Result
+        "Smallest change detectable", one row: ``baseline`` (a number 0-1),
+        ``n_per_arm`` (unit "planned recipients"), ``alpha``, ``power``,
+        ``effect_size_h`` (technical; alpha and power said as constants),
+        ``mde_increase`` (absolute lift upwards, points; NaN when not reachable below a
+        rate of 1), ``mde_decrease`` (absolute drop, positive; NaN when not reachable
+        above 0), ``mde`` (the smaller of the two).
     """
     baseline = _check_rate(baseline, "baseline")
     alpha = _check_alpha(alpha)
@@ -578,27 +821,42 @@ def minimum_detectable_effect(*, baseline: float, n_per_arm: int, alpha: float =
     down = phi - h / 2
     inc = math.sin(up) ** 2 - baseline if up < math.pi / 2 else float("nan")
     dec = baseline - math.sin(down) ** 2 if down > 0 else float("nan")
-    mde = float(np.nanmin([inc, dec])) if not (math.isnan(inc) and math.isnan(dec)) else float("nan")
-    return pd.DataFrame({"baseline": [baseline], "n_per_arm": [n_per_arm], "alpha": [alpha],
-                         "power": [power], "effect_size_h": [h], "mde_increase": [inc],
-                         "mde_decrease": [dec], "mde": [mde]})
+    mde = (float(np.nanmin([inc, dec])) if not (math.isnan(inc) and math.isnan(dec))
+           else float("nan"))
+    table = pd.DataFrame({"baseline": [baseline], "n_per_arm": [n_per_arm], "alpha": [alpha],
+                          "power": [power], "effect_size_h": [h], "mde_increase": [inc],
+                          "mde_decrease": [dec], "mde": [mde]})
+    columns = {
+        "baseline": results.estimate("number", "Baseline rate (proportion)"),
+        "n_per_arm": results.count("People in each variant", unit=_PLANNED),
+        **_planning_columns(),
+        "effect_size_h": results.estimate("number", "Effect size (Cohen's h)", technical=True),
+        "mde_increase": results.estimate("points", "Smallest detectable increase"),
+        "mde_decrease": results.estimate("points", "Smallest detectable decrease (its size)"),
+        "mde": results.estimate("points", "Smallest detectable change (the smaller)"),
+    }
+    return Result(table, columns, title="Smallest change detectable with this many people per "
+                  "variant", constants=_planning_constants(alpha, power),
+                  notes=(_PLANNING_NOTE,), kind="channels.minimum_detectable_effect")
 
 
 # --------------------------------------------------------------------------- wording
 
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "= n/a"
-    if p < 0.001:
-        return "< 0.001"
-    return f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"
+def _level(res: Result) -> str:
+    """The confidence level of a Result's intervals ("95%"), from its alpha column (the same
+    on every row; a row's cell may be hidden, the level is not)."""
+    alpha = res["alpha"].dropna() if "alpha" in res.columns else pd.Series(dtype=float)
+    return _percent(1 - float(alpha.iloc[0])) if len(alpha) else "95%"
 
 
-def _pp(v: float) -> str:
-    return f"{v * 100:.1f}"
+def _result(value, what: str) -> Result:
+    if not isinstance(value, Result):
+        raise TypeError(f"{what} takes the Result of the analysis (as computed, or after "
+                        f"privacy.control), not {type(value).__name__}")
+    return value
 
 
-def describe_pairwise(tests: pd.DataFrame) -> str:
+def describe_pairwise(tests: Result) -> str:
     """Plain-language sentences, one per pair, from :func:`pairwise_tests`.
 
     Randomised designs are worded as comparisons ("X's rate was higher than Y's by d
@@ -607,55 +865,85 @@ def describe_pairwise(tests: pd.DataFrame) -> str:
     channel causes the difference. The higher arm is named first, so the difference and
     its interval read as positive. "Clear" means ``reject`` (adjusted p <= alpha).
 
+    After disclosure control a pair whose difference is hidden (an arm with too few people
+    or sign-ups) is said to be too small to show, and a hidden p-value is not quoted (nor
+    is the verdict it would give).
+
     Parameters
     ----------
-    tests : DataFrame
-        Output of :func:`pairwise_tests`. Not modified.
+    tests : Result
+        Output of :func:`pairwise_tests`, as computed or after
+        :func:`engagement.privacy.control`. Not modified.
 
     Returns
     -------
     str
         The sentences, one per line, in the order of ``tests``.
     """
+    what = "describe_pairwise"
+    res = _result(tests, what)
     need = ["arm_a", "arm_b", "difference", "diff_ci_low", "diff_ci_high", "p_adjusted",
-            "correction", "alpha", "reject", "design"]
-    require_columns(tests, need, "describe_pairwise")
-    bad = ~tests["design"].isin(["randomised", "observational"])
-    if bad.any():
-        raise ValueError("describe_pairwise: column 'design' must be 'randomised' or "
-                         f"'observational', got {tests['design'][bad].iloc[0]!r}")
+            "correction", "alpha", "reject"]
+    require_columns(res.table, need, what)
+    if res.design not in ("randomised", "observational"):
+        raise ValueError(f"{what}: the Result's design must be 'randomised' or "
+                         f"'observational', got {res.design!r}")
+    # An adjusted p-value depends on the other p-values of its family (Holm's maximum over
+    # smaller ones, Benjamini-Hochberg's minimum over larger ones): one can equal a
+    # multiple of a hidden p-value. When any p-value is hidden, no adjusted one is quoted.
+    corrected = bool((res.table["correction"].fillna("none") != "none").any())
+    family_hidden = corrected and res.any_hidden(None, ["p_value", "p_adjusted", "z"])
+    level = _level(res)
     lines = []
-    for row in tests.itertuples(index=False):
+    for i, row in enumerate(res.table.itertuples(index=False)):
         corr = None if row.correction in (None, "none") else row.correction
         label = _CORRECTION_LABEL.get(corr, f"{row.correction}-adjusted p")
-        level = f"{(1 - row.alpha) * 100:g}%"
         a, b, d = row.arm_a, row.arm_b, row.difference
+        if results.hidden(res, i, ["difference", "diff_ci_low", "diff_ci_high"]):
+            lines.append(f"{a} and {b}: too few people to show the comparison.")
+            continue
         lo, hi = row.diff_ci_low, row.diff_ci_high
         if d < 0:
             # Name the higher arm first so the difference and its interval read positive.
             a, b, d, lo, hi = b, a, -d, -hi, -lo
-        ci = f"{level} CI {_pp(lo)} to {_pp(hi)}"
-        stat = f"{label} {_fmt_p(row.p_adjusted)}"
-        if row.design == "randomised":
-            if bool(row.reject) and d != 0:
-                lines.append(f"{a}'s rate was higher than {b}'s by {_pp(d)} "
-                             f"percentage points ({ci}; {stat}).")
+        dec = estats.interval_decimals("points", lo, hi, d)
+        size = estats.format_points(d, dec, sign=False)
+        signed = estats.format_points(d, dec)
+        if not (estats.finite(lo) and estats.finite(hi)):
+            ci = "no interval"
+        elif lo == hi:
+            ci = "no interval: no variation in either variant"
+        else:
+            ci = f"{level} CI {estats.format_points(lo, dec)} to {estats.format_points(hi, dec)}"
+        if results.hidden(res, i, ["p_adjusted", "reject"]):
+            # without the p-value there is no verdict either
+            lines.append(f"{a} minus {b}: {signed} percentage points ({ci}).")
+            continue
+        stat = "" if family_hidden else f"; {estats.p_phrase(row.p_adjusted, label=label)}"
+        clear = bool(row.reject) and d != 0
+        if res.design == "randomised":
+            if clear:
+                lines.append(f"{a}'s rate was higher than {b}'s by {size} "
+                             f"percentage points ({ci}{stat}).")
             else:
                 lines.append(f"There was no clear difference between {a} and {b} "
-                             f"({a} minus {b}: {_pp(d)} percentage points, {ci}; {stat}).")
+                             f"({a} minus {b}: {signed} percentage points, {ci}{stat}).")
         else:
-            if bool(row.reject) and d != 0:
+            if clear:
                 lines.append(f"In this observational comparison, people reached through {a} "
-                             f"are associated with a rate {_pp(d)} percentage points "
-                             f"higher than those reached through {b} ({ci}; {stat}); "
+                             f"are associated with a rate {size} percentage points "
+                             f"higher than those reached through {b} ({ci}{stat}); "
                              f"this is an association, not evidence that the channel "
                              f"causes it.")
             else:
                 lines.append(f"In this observational comparison there was no clear "
-                             f"difference between {a} and {b} ({a} minus {b}: {_pp(d)} "
-                             f"percentage points, {ci}; {stat}); either way such a "
+                             f"difference between {a} and {b} ({a} minus {b}: {signed} "
+                             f"percentage points, {ci}{stat}); either way such a "
                              f"comparison shows association, not evidence that the "
                              f"channel causes it.")
+    if family_hidden and any(not results.hidden(res, i, ["difference"]) for i in range(len(res))):
+        lines.append("Adjusted p-values are not quoted: the adjustment involves a comparison "
+                     "with too few people to show.")
     return "\n".join(lines)
 
 
@@ -717,6 +1005,20 @@ def _prepare_posts(outreach: pd.DataFrame, *, by: str, numerator: str, denominat
     return posts, left_out.astype(np.int64)
 
 
+def _words(name: str) -> str:
+    """A column name as words: ``published_at`` -> ``published at``."""
+    return str(name).replace("_", " ")
+
+
+def _singular(words: str) -> str:
+    return words[:-1] if words.endswith("s") else words
+
+
+def _post_unit(column: str) -> str:
+    """What a post-level count column counts (impressions, engagements, clicks...)."""
+    return _POST_UNITS.get(str(column).lower(), _words(column))
+
+
 def _percentile(values: np.ndarray, alpha: float) -> tuple[float, float]:
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -734,7 +1036,7 @@ def _check_boot(n_boot) -> int:
 def channel_rates(outreach: pd.DataFrame, *, by: str = "channel",
                   numerator: str = "engagements", denominator: str = "exposures",
                   n_boot: int = 2000, seed: int = 0, alpha: float = 0.05,
-                  drop_impossible: bool = True, randomised: bool = False) -> pd.DataFrame:
+                  drop_impossible: bool = True, randomised: bool = False) -> Result:
     """Per-group pooled rate with a post-level (cluster) bootstrap interval.
 
     The pooled rate is ``sum(numerator) / sum(denominator)`` over a group's posts. Its
@@ -770,17 +1072,22 @@ def channel_rates(outreach: pd.DataFrame, *, by: str = "channel",
     drop_impossible : bool
         Leave out impossible rows (see above).
     randomised : bool
-        Whether posts were assigned to the groups at random; only sets ``design``.
+        Whether posts were assigned to the groups at random; only sets the Result's
+        ``design`` ("randomised" / "observational").
 
     Returns
     -------
-    DataFrame, one row per group (sorted), columns: `by`, measure
-    (``"<numerator>/<denominator>"``), posts (used), `denominator` and `numerator` (sums
-    over the posts used), rate (pooled), naive_ci_low, naive_ci_high (Wilson on pooled
-    impressions -- wrong, for comparison), ci_low, ci_high (post-level bootstrap),
-    mean_post_rate (unweighted mean of per-post rates), impossible_left_out, no_exposures,
-    missing_numerator, n_boot, alpha, design ("randomised" / "observational"). A group
-    whose rows were all left out has posts 0 and missing rates.
+    Result
+        One row per group (sorted), columns: `by` (label, the partition), measure
+        (``"<numerator>/<denominator>"``, technical, said once as a constant), posts
+        (used; unit "posts"), `denominator` and `numerator` (sums over the posts used;
+        units "impressions" and "engagements" for the default columns: not learners),
+        rate (pooled share), naive_ci_low, naive_ci_high (Wilson on pooled impressions --
+        wrong, for comparison), ci_low, ci_high (post-level bootstrap), mean_post_rate
+        (unweighted mean of per-post rates), impossible_left_out, no_exposures,
+        missing_numerator (posts), n_boot, alpha (technical, said once as constants). No
+        ``n``: posts are not people. A group whose rows were all left out has posts 0 and
+        missing rates.
     """
     what = "channel_rates"
     alpha = _check_alpha(alpha)
@@ -813,12 +1120,54 @@ def channel_rates(outreach: pd.DataFrame, *, by: str = "channel",
             row.update(rate=np.nan, naive_ci_low=np.nan, naive_ci_high=np.nan,
                        ci_low=np.nan, ci_high=np.nan, mean_post_rate=np.nan)
         row.update(left_out.loc[group].to_dict())
-        row.update(n_boot=n_boot, alpha=alpha, design=design)
+        row.update(n_boot=n_boot, alpha=alpha)
         rows.append(row)
-    columns = [by, "measure", "posts", denominator, numerator, "rate", "naive_ci_low",
-               "naive_ci_high", "ci_low", "ci_high", "mean_post_rate", "impossible_left_out",
-               "no_exposures", "missing_numerator", "n_boot", "alpha", "design"]
-    return pd.DataFrame(rows, columns=columns)
+    names = [by, "measure", "posts", denominator, numerator, "rate", "naive_ci_low",
+             "naive_ci_high", "ci_low", "ci_high", "mean_post_rate", "impossible_left_out",
+             "no_exposures", "missing_numerator", "n_boot", "alpha"]
+    table = pd.DataFrame(rows, columns=names)
+    level = _percent(1 - alpha)
+    num, den = _words(numerator), _words(denominator)
+    columns = {
+        by: results.label(_words(by).capitalize()),
+        "measure": results.text("Measure", technical=True),
+        "posts": results.count("Posts used", unit="posts"),
+        denominator: results.count(den.capitalize(), unit=_post_unit(denominator)),
+        numerator: results.count(num.capitalize(), unit=_post_unit(numerator)),
+        "rate": results.share(f"Rate of {num} per {_singular(den)} (pooled)", of=numerator,
+                              over=denominator),
+        "naive_ci_low": results.Column("low", f"Naive {level} interval ({den} as independent "
+                                       f"trials), from", of="rate"),
+        "naive_ci_high": results.Column("high", f"Naive {level} interval ({den} as "
+                                        f"independent trials), to", of="rate"),
+        "ci_low": results.Column("low", f"{level} interval (posts resampled), from", of="rate"),
+        "ci_high": results.Column("high", f"{level} interval (posts resampled), to",
+                                  of="rate"),
+        # an unweighted mean of the posts' rates, not numerator / denominator: of/over name
+        # the counts it depends on
+        "mean_post_rate": results.Column("share", "Mean of the posts' rates", of=numerator,
+                                         over=denominator),
+        "impossible_left_out": results.count(f"Impossible posts left out ({num} or clicks "
+                                             f"above {den})", unit="posts"),
+        "no_exposures": results.count(f"Posts left out with no {den}", unit="posts"),
+        "missing_numerator": results.count(f"Posts left out with {num} missing",
+                                           unit="posts"),
+        "n_boot": results.estimate("number", "Bootstrap resamples", technical=True),
+        "alpha": results.estimate("number", "Significance level", technical=True),
+    }
+    constants = {
+        "measure": f"The rate is {num} per {_singular(den)}, pooled over each {_words(by)}'s "
+                   f"posts.",
+        "n_boot": f"Intervals from {estats.format_count(n_boot)} bootstrap resamples of posts: "
+                  f"the post, not the {_singular(den)}, is the unit.",
+        "alpha": f"Intervals are {level}.",
+    }
+    # the groups are disjoint sets of posts
+    return Result(table, columns, title=f"Rate of {num} per {_singular(den)}, by {_words(by)}",
+                  design=design, partition=by, constants=constants,
+                  notes=(f"The naive interval treats every one of the {den} as an independent "
+                         f"trial and is shown only to show how much too narrow it is.",),
+                  kind="channels.channel_rates")
 
 
 def _reference(posts: pd.DataFrame, reference, what: str):
@@ -872,7 +1221,7 @@ def _design_matrix(posts: pd.DataFrame, reference, terms) -> tuple[pd.DataFrame,
 def rate_ratios(outreach: pd.DataFrame, *, by: str = "channel", reference=None,
                 adjust=ADJUSTMENTS, numerator: str = "engagements",
                 denominator: str = "exposures", alpha: float = 0.05,
-                drop_impossible: bool = True, randomised: bool = False) -> pd.DataFrame:
+                drop_impossible: bool = True, randomised: bool = False) -> Result:
     """Odds ratios of the post engagement rate between groups, from a quasi-binomial GLM.
 
     Fits a binomial GLM (logit link) to each post's ``numerator / denominator`` with the
@@ -906,14 +1255,17 @@ def rate_ratios(outreach: pd.DataFrame, *, by: str = "channel", reference=None,
     drop_impossible : bool
         Leave out impossible rows.
     randomised : bool
-        Whether posts were assigned to groups at random; only sets ``design``.
+        Whether posts were assigned to groups at random; only sets the Result's ``design``.
 
     Returns
     -------
-    DataFrame, one row per group other than the reference (sorted), columns: `by`,
-    reference, odds_ratio, ci_low, ci_high, p_value, dispersion (Pearson chi2 / residual
-    df), n_posts (this group's posts used), n_posts_reference, n_posts_model (all posts in
-    the fit), adjusted_for ("month, weekday" as used, or "none"), alpha, design.
+    Result
+        One row per group other than the reference (sorted), columns: `by`, reference
+        (labels), odds_ratio (ratio) with ci_low, ci_high, p_value, dispersion (Pearson
+        chi2 / residual df; technical), n_posts (this group's posts used),
+        n_posts_reference, n_posts_model (all posts in the fit; technical),
+        adjusted_for ("month, weekday" as used, or "none"; technical, said as a constant),
+        alpha (technical, said as a constant). Counts are of posts: no ``n``.
 
     Raises
     ------
@@ -961,16 +1313,45 @@ def rate_ratios(outreach: pd.DataFrame, *, by: str = "channel", reference=None,
                      "n_posts": int(sizes[name[1]]),
                      "n_posts_reference": int(sizes[reference]),
                      "n_posts_model": len(posts),
-                     "adjusted_for": ", ".join(used) or "none", "alpha": alpha,
-                     "design": design})
-    return pd.DataFrame(rows)
+                     "adjusted_for": ", ".join(used) or "none", "alpha": alpha})
+    names = [by, "reference", "odds_ratio", "ci_low", "ci_high", "p_value", "dispersion",
+             "n_posts", "n_posts_reference", "n_posts_model", "adjusted_for", "alpha"]
+    table = pd.DataFrame(rows, columns=names)
+    level = 1 - alpha
+    low, high = results.interval("odds_ratio", level=level)
+    num, den = _words(numerator), _words(denominator)
+    columns = {
+        by: results.label(_words(by).capitalize()),
+        "reference": results.label("Compared with"),
+        "odds_ratio": results.estimate("ratio", f"Odds ratio of {num} per {_singular(den)}"),
+        "ci_low": low, "ci_high": high,
+        "p_value": results.estimate("p", "p-value"),
+        "dispersion": results.estimate("number", "Dispersion (Pearson chi-square / residual "
+                                       "df)", technical=True),
+        "n_posts": results.count("Posts", unit="posts"),
+        "n_posts_reference": results.count("Posts of the one compared with", unit="posts"),
+        "n_posts_model": results.count("Posts in the model", unit="posts", technical=True),
+        "adjusted_for": results.text("Adjusted for", technical=True),
+        "alpha": results.estimate("number", "Significance level", technical=True),
+    }
+    adjusted = (f"Adjusted for the calendar {' and '.join(used)} of posting (UTC)." if used
+                else "Not adjusted for when the posts went out.")
+    constants = {"adjusted_for": adjusted,
+                 "alpha": f"Intervals are {_percent(level)} (Wald, on the log-odds scale)."}
+    return Result(table, columns, title=f"Odds of {num} per {_singular(den)} against "
+                  f"{reference}, by {_words(by)}", design=design, constants=constants,
+                  notes=("Odds ratios from a quasi-binomial model of each post's rate: its "
+                         "dispersion widens the intervals for the variation between posts. "
+                         "For rates of a few percent an odds ratio is close to the rate "
+                         "ratio.",),
+                  kind="channels.rate_ratios")
 
 
 def paired_by_message(outreach: pd.DataFrame, *, message: str = "message", by: str = "channel",
                       reference=None, n_boot: int = 2000, seed: int = 0,
                       numerator: str = "engagements", denominator: str = "exposures",
                       alpha: float = 0.05, drop_impossible: bool = True,
-                      randomised: bool = False) -> pd.DataFrame:
+                      randomised: bool = False) -> Result:
     """Compare groups within message: the same message sent out on several channels.
 
     For each message the rate on each channel is the pooled ``sum(numerator) /
@@ -1002,14 +1383,17 @@ def paired_by_message(outreach: pd.DataFrame, *, message: str = "message", by: s
     drop_impossible : bool
         Leave out impossible rows.
     randomised : bool
-        Whether channels were assigned at random within message; only sets ``design``.
+        Whether channels were assigned at random within message; only sets the Result's
+        ``design``.
 
     Returns
     -------
-    DataFrame, one row per group other than the reference (sorted), columns: `by`,
-    reference, n_messages (messages on both), mean_difference (rate, channel minus
-    reference), ci_low, ci_high (paired bootstrap), p_value (paired t-test; NaN with fewer
-    than 2 messages), n_boot, alpha, design.
+    Result
+        One row per group other than the reference (sorted), columns: `by`, reference
+        (labels), n_messages (messages on both; unit "messages"), mean_difference (points:
+        rate, channel minus reference), ci_low, ci_high (its paired bootstrap interval),
+        p_value (paired t-test; NaN with fewer than 2 messages), n_boot, alpha (technical,
+        said once as constants). No ``n``: messages are not people.
 
     Raises
     ------
@@ -1049,65 +1433,109 @@ def paired_by_message(outreach: pd.DataFrame, *, message: str = "message", by: s
                 row["p_value"] = float(stats.ttest_rel(a, b).pvalue)
         else:
             row.update(ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
-        row.update(n_boot=n_boot, alpha=alpha, design=design)
+        row.update(n_boot=n_boot, alpha=alpha)
         rows.append(row)
-    columns = [by, "reference", "n_messages", "mean_difference", "ci_low", "ci_high",
-               "p_value", "n_boot", "alpha", "design"]
-    return pd.DataFrame(rows, columns=columns)
+    names = [by, "reference", "n_messages", "mean_difference", "ci_low", "ci_high",
+             "p_value", "n_boot", "alpha"]
+    table = pd.DataFrame(rows, columns=names)
+    level = _percent(1 - alpha)
+    num, den = _words(numerator), _words(denominator)
+    columns = {
+        by: results.label(_words(by).capitalize()),
+        "reference": results.label("Compared with"),
+        "n_messages": results.count("Messages sent on both", unit="messages"),
+        "mean_difference": results.estimate("points", f"Difference in the rate of {num} per "
+                                            f"{_singular(den)} (mean over messages)"),
+        "ci_low": results.Column("low", f"{level} interval (messages resampled), from",
+                                 of="mean_difference"),
+        "ci_high": results.Column("high", f"{level} interval (messages resampled), to",
+                                  of="mean_difference"),
+        "p_value": results.estimate("p", "p-value (paired t-test)"),
+        "n_boot": results.estimate("number", "Bootstrap resamples", technical=True),
+        "alpha": results.estimate("number", "Significance level", technical=True),
+    }
+    constants = {
+        "n_boot": f"Intervals from {estats.format_count(n_boot)} paired bootstrap resamples "
+                  f"of messages.",
+        "alpha": f"Intervals are {level}.",
+    }
+    return Result(table, columns, title=f"The same message on each {_words(by)}: rate of "
+                  f"{num} per {_singular(den)} minus {reference}'s", design=design,
+                  constants=constants,
+                  notes=("Only messages sent on both are compared, which removes what differs "
+                         "between messages (topic, timing) from the comparison"
+                         + ("." if randomised else "; it does not make the comparison "
+                                                   "randomised."),),
+                  kind="channels.paired_by_message")
 
 
-def _pct(v: float) -> str:
-    return f"{v * 100:.2f}%"
-
-
-def describe_channel_rates(rates: pd.DataFrame, *, randomised: bool) -> str:
+def describe_channel_rates(rates: Result, *, randomised: bool) -> str:
     """Plain-language sentences from :func:`channel_rates`.
 
     One sentence per group (pooled rate, its post-level interval and the naive one for
     contrast), then what the design allows one to conclude -- for observational data,
     that rates are *associated with* the channel and are not evidence that the channel
     causes them -- and how many rows were left out as impossible, without exposures or
-    without a numerator.
+    without a numerator. After disclosure control a hidden rate or count is not quoted:
+    the group is said to be too small to show.
 
     Parameters
     ----------
-    rates : DataFrame
-        Output of :func:`channel_rates`. Not modified.
+    rates : Result
+        Output of :func:`channel_rates`, as computed or after
+        :func:`engagement.privacy.control`. Not modified.
     randomised : bool
-        Whether posts were assigned to groups at random. Must agree with the ``design``
-        column of `rates`.
+        Whether posts were assigned to groups at random. Must agree with the Result's
+        ``design``.
 
     Returns
     -------
     str
         The sentences, one per line.
     """
+    what = "describe_channel_rates"
+    res = _result(rates, what)
     design = _design(randomised)
     need = ["measure", "posts", "rate", "naive_ci_low", "naive_ci_high", "ci_low", "ci_high",
-            "impossible_left_out", "no_exposures", "missing_numerator", "alpha", "design"]
-    require_columns(rates, need, "describe_channel_rates")
-    if rates.empty:
+            "impossible_left_out", "no_exposures", "missing_numerator", "alpha"]
+    require_columns(res.table, need, what)
+    if res.empty:
         return "No groups to describe."
-    if (rates["design"] != design).any():
-        raise ValueError(f"describe_channel_rates: randomised={randomised} but the rates "
-                         f"were computed with design {rates['design'].iloc[0]!r}")
+    if res.design != design:
+        raise ValueError(f"{what}: randomised={randomised} but the rates were computed with "
+                         f"design {res.design!r}")
     # The group column is the first column of channel_rates' output.
-    by = rates.columns[0]
-    num, den = str(rates["measure"].iloc[0]).split("/", 1)
+    by = list(res.columns)[0]
+    num, den = str(res["measure"].iloc[0]).split("/", 1)
+    rate_cells = ["rate", "naive_ci_low", "naive_ci_high", "ci_low", "ci_high"]
+    level = _level(res)
     lines = []
-    for row in rates.to_dict("records"):
-        level = f"{(1 - row['alpha']) * 100:g}%"
+    for i, row in enumerate(res.table.to_dict("records")):
         g = row[by]
-        if row["posts"] == 0:
+        posts = ("" if results.hidden(res, i, ["posts"])
+                 else f" {estats.count_phrase(row['posts'], 'post')};")
+        if not results.hidden(res, i, ["posts"]) and row["posts"] == 0:
             lines.append(f"{g}: no usable posts.")
             continue
-        exp = f" of {row[den]:,.0f} {den}" if den in row else ""
+        if results.hidden(res, i, rate_cells):
+            protecting = res.secondary is not None and all(
+                bool(res.secondary[c].iloc[i]) for c in rate_cells if res.is_hidden(i, c))
+            why = ("hidden so that a smaller group's number cannot be worked out from it"
+                   if protecting else f"too few {num} to show")
+            lines.append(f"{g}:{posts} the rate is not shown ({why}).")
+            continue
+        exp = (f" of {estats.format_count(row[den])} {den}"
+               if den in row and not results.hidden(res, i, [den]) else "")
+        ends = [row[c] for c in rate_cells[1:]]
+        # two decimals at least (rates of a few percent), more if an interval needs them
+        dec = max([2, estats.interval_decimals("share", ends[0], ends[1], row["rate"]),
+                   estats.interval_decimals("share", ends[2], ends[3], row["rate"])])
+        pct = [estats.format_share(v, dec) for v in [row["rate"], *ends]]
         lines.append(
-            f"{g}: {row['posts']:,} posts; pooled rate of {num} per {den.rstrip('s')} "
-            f"{_pct(row['rate'])}{exp} ({level} post-level bootstrap interval "
-            f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}; the naive interval treating "
-            f"impressions as independent, {_pct(row['naive_ci_low'])} to "
-            f"{_pct(row['naive_ci_high'])}, is too narrow).")
+            f"{g}:{posts} pooled rate of {num} per {_singular(den)} "
+            f"{pct[0]}{exp} ({level} post-level bootstrap interval "
+            f"{pct[3]} to {pct[4]}; the naive interval treating "
+            f"impressions as independent, {pct[1]} to {pct[2]}, is too narrow).")
     if design == "randomised":
         lines.append("Posts were assigned to the groups at random, so differences in rate "
                      "beyond chance can be read as effects of the group.")
@@ -1115,13 +1543,19 @@ def describe_channel_rates(rates: pd.DataFrame, *, randomised: bool) -> str:
         lines.append(f"These data are observational: different posts went out on each "
                      f"{by} at different times, so a higher rate is associated with the "
                      f"{by}, but this is not evidence that the {by} causes it.")
-    imp = int(rates["impossible_left_out"].sum())
-    noexp = int(rates["no_exposures"].sum())
-    nonum = int(rates["missing_numerator"].sum())
-    lines.append(f"{imp} impossible row{'s' if imp != 1 else ''} ({num} or clicks above "
-                 f"{den}) {'were' if imp != 1 else 'was'} left out; {noexp} post"
-                 f"{'s' if noexp != 1 else ''} with no {den} and {nonum} with {num} "
-                 f"missing were also left out.")
+    left_out = ["impossible_left_out", "no_exposures", "missing_numerator"]
+    if res.any_hidden(None, left_out):
+        # a sum over rows with a hidden cell would give that cell back
+        lines.append(f"Some rows were left out (impossible, with no {den} or with {num} "
+                     f"missing); how many is too few to show.")
+        return "\n".join(lines)
+    imp = int(res["impossible_left_out"].sum())
+    noexp = int(res["no_exposures"].sum())
+    nonum = int(res["missing_numerator"].sum())
+    lines.append(f"{estats.format_count(imp)} impossible row{'s' if imp != 1 else ''} ({num} "
+                 f"or clicks above {den}) {'were' if imp != 1 else 'was'} left out; "
+                 f"{estats.count_phrase(noexp, 'post')} with no {den} and "
+                 f"{estats.format_count(nonum)} with {num} missing were also left out.")
     return "\n".join(lines)
 
 
@@ -1153,26 +1587,65 @@ def social_posts(outreach: pd.DataFrame, *, campaign: str | None = None) -> pd.D
     return posts.reset_index(drop=True)
 
 
-def describe_paired(paired: pd.DataFrame, *, randomised: bool) -> str:
-    """Sentences on a within-message comparison (from :func:`paired_by_message`)."""
+def describe_paired(paired: Result, *, randomised: bool) -> str:
+    """Sentences on a within-message comparison (from :func:`paired_by_message`).
+
+    One paragraph per channel against the reference: the mean difference in engagement
+    rate over the messages sent on both, in percentage points with its paired bootstrap
+    interval; worded as an effect when `randomised`, as an association otherwise. After
+    disclosure control a hidden difference is not quoted (the channel is said to be too
+    small to show), and a hidden p-value is left out.
+
+    Parameters
+    ----------
+    paired : Result
+        Output of :func:`paired_by_message`, as computed or after
+        :func:`engagement.privacy.control`.
+    randomised : bool
+        Whether channels were assigned to messages at random.
+
+    Returns
+    -------
+    str
+        The paragraphs, separated by blank lines.
+    """
+    res = _result(paired, "describe_paired")
+    require_columns(res.table, ["reference", "n_messages", "mean_difference", "ci_low",
+                                "ci_high", "p_value"], "describe_paired")
+    by = list(res.columns)[0]
+    level = _level(res)
     lines = []
-    for row in paired.itertuples(index=False):
-        channel = getattr(row, paired.columns[0])
-        diff = _pp(row.mean_difference)
-        interval = f"95% CI {_pp(row.ci_low)} to {_pp(row.ci_high)}"
-        clear = row.ci_low > 0 or row.ci_high < 0
+    for i, row in enumerate(res.table.to_dict("records")):
+        channel, reference = row[by], row["reference"]
+        within = ("Within the same messages" if results.hidden(res, i, ["n_messages"]) else
+                  f"Within the same {estats.count_phrase(row['n_messages'], 'message')}")
+        if results.hidden(res, i, ["mean_difference", "ci_low", "ci_high"]):
+            lines.append(f"{within}, {channel} against {reference}: too few to show.")
+            continue
+        d, lo, hi = row["mean_difference"], row["ci_low"], row["ci_high"]
+        if not estats.finite(d):
+            lines.append(f"{within}, {channel} and {reference} cannot be compared "
+                         f"(no message went out on both).")
+            continue
+        dec = estats.interval_decimals("points", lo, hi, d)
+        has_ci = estats.finite(lo) and estats.finite(hi)
+        diff = f"{estats.format_points(d, dec)} percentage points"
+        interval = (f"{level} CI {estats.format_points(lo, dec)} to "
+                    f"{estats.format_points(hi, dec)}" if has_ci else "no interval")
+        clear = has_ci and (lo > 0 or hi < 0)
+        p = ("" if results.hidden(res, i, ["p_value"])
+             else f"; {estats.p_phrase(row['p_value'], label='paired t-test p')}")
         if not clear:
-            lines.append(f"Within the same {row.n_messages} messages, {channel} and "
-                         f"{row.reference} show no clear difference in engagement rate "
-                         f"({diff} percentage points; {interval}).")
+            lines.append(f"{within}, {channel} and {reference} show no clear difference in "
+                         f"engagement rate ({diff}; {interval}).")
         elif randomised:
-            lines.append(f"Within the same {row.n_messages} messages, {channel}'s engagement rate "
-                         f"was {'higher' if row.mean_difference > 0 else 'lower'} than "
-                         f"{row.reference}'s by {_pp(abs(row.mean_difference))} percentage "
-                         f"points ({interval}; paired t-test p {_fmt_p(row.p_value)}).")
+            lines.append(f"{within}, {channel}'s engagement rate was "
+                         f"{'higher' if d > 0 else 'lower'} than {reference}'s by "
+                         f"{estats.format_points(abs(d), dec, sign=False)} percentage points "
+                         f"({interval}{p}).")
         else:
-            lines.append(f"Within the same {row.n_messages} messages, posts on {channel} were "
-                         f"associated with a {'higher' if row.mean_difference > 0 else 'lower'} "
-                         f"engagement rate than on {row.reference} ({diff} percentage points; "
-                         f"{interval}); observational, not evidence that the channel causes it.")
+            lines.append(f"{within}, posts on {channel} were associated with a "
+                         f"{'higher' if d > 0 else 'lower'} engagement rate than on "
+                         f"{reference} ({diff}; {interval}); observational, not evidence "
+                         f"that the channel causes it.")
     return "\n\n".join(lines)

@@ -23,11 +23,14 @@ import json
 import os
 import re
 import secrets
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from engagement import schema
+from engagement import results, schema
+from engagement import stats as fmt
+from engagement.results import Result
 from engagement.schema import InputError, QualityLog
 from engagement.sources import attendance, email, mapping, moodle, oulad, social, xapi
 from engagement.sources import edges as edges_source
@@ -437,7 +440,9 @@ def prepare(source: str, raw_dir: str | os.PathLike, *, name: str,
         tables["events"] = tables["events"][[*schema.COLUMNS["events"], *(
             ["activity_type"] if "activity_type" in tables["events"] else [])]]
     root = Path(processed_root) if processed_root else repository_root() / "data" / "processed"
+    # where the exports were read: the partner scan looks there for the names in them
     info = {"dataset": name, "source": source, "raw_dir": raw_dir.name,
+            "raw_path": str(raw_dir.resolve()),
             "time_resolution": oulad.TIME_RESOLUTION if source == "oulad" else "event",
             **quality.to_dict()}
     if source == "demo":
@@ -483,64 +488,147 @@ def reply_network_tables(raw_dir: Path, *, timezone: str = "UTC",
                                            quality=quality)
 
 
-def quality_tables(quality: dict) -> dict[str, pd.DataFrame]:
-    """quality.json as tidy tables: raw_files, timezones, rules, matching."""
+def quality_tables(quality: dict) -> dict[str, Result]:
+    """quality.json as tidy tables, each a Result: raw_files, timezones, rules, matching.
+
+    Every count here is of rows of the raw exports (unit "rows"), not of people.
+    """
+    raw_files = pd.DataFrame(quality.get("raw_files", []),
+                             columns=["source", "file", "rows", "md5"])
+    timezones = pd.DataFrame(sorted(quality.get("timezones", {}).items()),
+                             columns=["source", "time_zone_assumed"])
+    rules = pd.DataFrame(quality.get("rules", []),
+                         columns=["source", "rule", "action", "rows", "detail"])
+    matching = pd.DataFrame(quality.get("matching", []),
+                            columns=["source", "rows", "by_email", "by_name", "unmatched",
+                                     "match_rate"])
     return {
-        "raw_files": pd.DataFrame(quality.get("raw_files", []),
-                                  columns=["source", "file", "rows", "md5"]),
-        "timezones": pd.DataFrame(sorted(quality.get("timezones", {}).items()),
-                                  columns=["source", "time_zone_assumed"]),
-        "rules": pd.DataFrame(quality.get("rules", []),
-                              columns=["source", "rule", "action", "rows", "detail"]),
-        "matching": pd.DataFrame(quality.get("matching", []),
-                                 columns=["source", "rows", "by_email", "by_name", "unmatched",
-                                          "match_rate"]),
+        "raw_files": Result(
+            raw_files,
+            {"source": results.label("Source"), "file": results.label("File"),
+             "rows": results.count("Rows read", unit="rows"),
+             "md5": results.text("MD5 checksum", technical=True)},
+            title="Raw files read", kind="clean.quality_tables"),
+        "timezones": Result(
+            timezones,
+            {"source": results.label("Source"),
+             "time_zone_assumed": results.text("Time zone assumed for local times")},
+            title="Time zone assumed for each source's local times",
+            kind="clean.quality_tables"),
+        "rules": Result(rules, _rules_columns(detail=True),
+                        title="Rows changed by each cleaning rule, per file",
+                        kind="clean.quality_tables"),
+        "matching": Result(
+            matching,
+            {"source": results.label("Source"),
+             "rows": results.count("Rows naming a person", unit="rows"),
+             "by_email": results.count("Matched by e-mail", unit="rows", part_of="rows"),
+             "by_name": results.count("Matched by name", unit="rows", part_of="rows"),
+             "unmatched": results.count("Matched nobody", unit="rows", part_of="rows"),
+             # no column holds the matched rows (by e-mail + by name), so not a share
+             "match_rate": results.estimate("number", "Share of rows matched (0 to 1)",
+                                            of=("rows", "by_email", "by_name"))},
+            title="Attendance rows matched to an enrolled learner",
+            kind="clean.quality_tables"),
     }
 
 
-def rules_summary(quality: dict) -> pd.DataFrame:
+def _rules_columns(*, detail: bool = False) -> dict[str, results.Column]:
+    columns = {"source": results.label("Source"), "rule": results.label("Rule"),
+               "action": results.label("Action"),
+               "rows": results.count("Rows", unit="rows")}
+    if detail:
+        # may count distinct users ("3 distinct users"): for researchers only
+        columns["detail"] = results.text("Detail", technical=True)
+    return columns
+
+
+def rules_summary(quality: dict) -> Result:
     """Rows per cleaning rule, added up over the files of each source.
 
     Returns
     -------
-    DataFrame: source, rule, action, rows (rules that changed no row included, with 0).
+    Result: source, rule, action, rows (rules that changed no row included, with 0).
     """
-    rules = quality_tables(quality)["rules"]
-    return rules.groupby(["source", "rule", "action"], sort=False, as_index=False)["rows"].sum()
+    rules = quality_tables(quality)["rules"].table
+    out = rules.groupby(["source", "rule", "action"], sort=False, as_index=False)["rows"].sum()
+    return Result(out, _rules_columns(), title="Rows changed by each cleaning rule",
+                  kind="clean.rules_summary")
 
 
-def rows_accounted(quality: dict) -> pd.DataFrame:
+def rows_accounted(quality: dict) -> Result:
     """Per source: rows read from raw files, rows dropped by some rule, rows kept.
 
     Returns
     -------
-    DataFrame: source, read, dropped, kept (read - dropped).
+    Result: source, read, dropped, kept (read - dropped; both part of read).
     """
-    rules = quality_tables(quality)["rules"]
+    rules = quality_tables(quality)["rules"].table
     dropped = rules[rules["action"] == "dropped"].groupby("source")["rows"].sum()
     read = pd.Series(quality.get("rows_read", {}), dtype="int64")
     out = pd.DataFrame({"read": read}).join(dropped.rename("dropped"), how="left")
     out["dropped"] = out["dropped"].fillna(0).astype("int64")
     out["kept"] = out["read"] - out["dropped"]
-    return out.rename_axis("source").reset_index()
+    out = out.rename_axis("source").reset_index()
+    columns = {"source": results.label("Source"),
+               "read": results.count("Rows read", unit="rows"),
+               "dropped": results.count("Rows dropped", unit="rows", part_of="read"),
+               "kept": results.count("Rows kept", unit="rows", part_of="read")}
+    return Result(out, columns, title="Rows read, dropped and kept per source",
+                  kind="clean.rows_accounted")
 
 
-def describe_rules(rules: pd.DataFrame) -> str:
-    """One paragraph naming the rules that changed the most rows."""
-    active = rules[rules["rows"] > 0].sort_values("rows", ascending=False)
-    if active.empty:
+def describe_rules(rules) -> str:
+    """One paragraph naming the rules that changed the most rows.
+
+    Takes :func:`rules_summary` (or the ``rules`` of :func:`quality_tables`), as computed or
+    after disclosure control: a hidden count is never quoted nor summed.
+    """
+    table = results.table_of(rules).reset_index(drop=True)
+    hidden = partial(results.hidden, rules)
+    shown = [i for i in range(len(table)) if not hidden(i, ["rows"])]
+    some_hidden = len(shown) < len(table)
+    rows = table["rows"]
+    active = sorted((i for i in shown if rows.iloc[i] > 0), key=lambda i: -rows.iloc[i])
+    if not active:
+        if some_hidden:
+            return "The rows changed by the cleaning rules are too few to show."
         return "No cleaning rule changed any row."
-    top = "; ".join(f"{r.rule} ({r.source}): {r.action} {r.rows:,} rows"
-                    for r in active.head(3).itertuples())
-    return (f"{len(active)} rule(s) changed rows. The largest: {top}. "
-            f"In all {int(active.loc[active['action'] == 'dropped', 'rows'].sum()):,} rows "
-            "were dropped, each counted under its rule above.")
+    top = "; ".join(f"{table['rule'].iloc[i]} ({table['source'].iloc[i]}): "
+                    f"{table['action'].iloc[i]} {fmt.format_count(rows.iloc[i])} rows"
+                    for i in active[:3])
+    if some_hidden:
+        text = (f"{len(active)} rule(s) changed rows that can be shown; the others changed "
+                f"too few to show. The largest shown: {top}.")
+    else:
+        text = f"{len(active)} rule(s) changed rows. The largest: {top}."
+    dropped = [i for i in range(len(table)) if table["action"].iloc[i] == "dropped"]
+    if any(hidden(i, ["rows"]) for i in dropped):
+        # a total over hidden counts would give them back
+        return text + " Each row dropped is counted under its rule."
+    total = int(sum(rows.iloc[i] for i in dropped if rows.iloc[i] > 0))
+    return text + (f" In all {fmt.format_count(total)} rows were dropped, each counted under "
+                   "its rule above.")
 
 
-def describe_matching(matching: pd.DataFrame) -> str:
-    """One sentence per people-naming source on how many rows matched a learner."""
-    return " ".join(
-        f"{m.source}: {m.by_email + m.by_name:,} of {m.rows:,} rows ({m.match_rate:.0%}) matched "
-        f"an enrolled learner ({m.by_email:,} by e-mail, {m.by_name:,} by name); {m.unmatched:,} "
-        "matched nobody and are left out of attendance measures."
-        for m in matching.itertuples())
+def describe_matching(matching) -> str:
+    """One sentence per people-naming source on how many rows matched a learner.
+
+    Takes the ``matching`` Result of :func:`quality_tables`, as computed or after disclosure
+    control: a source with a hidden count is said to be too small to show.
+    """
+    table = results.table_of(matching).reset_index(drop=True)
+    hidden = partial(results.hidden, matching)
+    sentences = []
+    for i, m in enumerate(table.itertuples()):
+        if hidden(i, ["rows", "by_email", "by_name", "unmatched", "match_rate"]):
+            sentences.append(f"{m.source}: too few rows to show how many matched an enrolled "
+                             "learner.")
+            continue
+        count = fmt.format_count
+        sentences.append(
+            f"{m.source}: {count(m.by_email + m.by_name)} of {count(m.rows)} rows "
+            f"({fmt.format_share(m.match_rate)}) matched an enrolled learner "
+            f"({count(m.by_email)} by e-mail, {count(m.by_name)} by name); "
+            f"{count(m.unmatched)} matched nobody and are left out of attendance measures.")
+    return " ".join(sentences)

@@ -68,9 +68,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from engagement import reports
+    from engagement import batch
 
-    return reports.main_report(args.config, out_dir=args.out, timeout=args.timeout)
+    return batch.main_report(args.config, out_dir=args.out, timeout=args.timeout,
+                             raw_scan=not args.no_raw_scan)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", help="output root (default: outputs/ beside the batch file)")
     rep.add_argument("--timeout", type=int, default=900,
                      help="seconds allowed per notebook cell (default: 900)")
+    rep.add_argument("--no-raw-scan", action="store_true",
+                     help="publish partner pages without scanning them for the names, e-mail "
+                          "addresses and ids in the dataset's raw exports (when those exports "
+                          "are not at hand); the index says so. Without it, a scan that cannot "
+                          "run withholds the partner page")
     rep.set_defaults(func=_report)
     return parser
 
@@ -146,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Ctrl-C: a message and the shell's usual status (128 + SIGINT), not a traceback.
         done = ("; the reports already written are complete (each is written under a "
-                "temporary name and renamed), the next run removes any temporary file left"
+                "temporary name and renamed, partner pages only once scanned), the next run "
+                "removes any temporary file left"
                 if args.command == "report" else "")
         print(f"engagement {args.command}: interrupted{done}", file=sys.stderr)
         return 130

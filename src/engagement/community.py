@@ -42,7 +42,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from engagement import results, stats
 from engagement.activity import ONLINE_SOURCES, week_start
+from engagement.results import Result, TotalRow
 from engagement.retention import UNKNOWN, _utc
 from engagement.schema import QualityLog, require_columns
 
@@ -216,11 +218,12 @@ def _build(nodes, u, v, w, *, directed: bool) -> nx.Graph:
     if len(u):
         if not directed:
             # one key per unordered pair, so A-B and B-A add up
-            swap = np.array([str(a) > str(b) for a, b in zip(u, v)], dtype=bool)
+            swap = np.array([str(a) > str(b) for a, b in zip(u, v, strict=True)], dtype=bool)
             u, v = np.where(swap, v, u), np.where(swap, u, v)
         agg = (pd.DataFrame({"u": u, "v": v, "w": w}).groupby(["u", "v"], sort=False)["w"]
                .sum().reset_index())
-        triples = sorted(zip(agg["u"], agg["v"], agg["w"]), key=lambda t: (str(t[0]), str(t[1])))
+        triples = sorted(zip(agg["u"], agg["v"], agg["w"], strict=True),
+                         key=lambda t: (str(t[0]), str(t[1])))
         graph.add_weighted_edges_from(triples, weight="weight")
     return graph
 
@@ -431,10 +434,10 @@ def learner_measures(events: pd.DataFrame, *, min_network_size: int = 20,
     with np.errstate(invalid="ignore", divide="ignore"):
         out["reciprocity"] = np.where(out["out_degree"] > 0,
                                       out["reciprocated_ties"] / out["out_degree"], np.nan)
-    wrote = set(zip(posts["course"], posts["learner_id"]))
+    wrote = set(zip(posts["course"], posts["learner_id"], strict=True))
     out["isolated"] = [(c, lid) in wrote and r == 0
                        for c, lid, r in zip(out["course"], out["learner_id"],
-                                            out["replies_received"])]
+                                            out["replies_received"], strict=True)]
     out["betweenness"] = np.nan
     for c, idx in out.groupby("course").groups.items():
         members = out.loc[idx, "learner_id"]
@@ -518,11 +521,44 @@ def _summary_frame(rows: list[dict], keys: list[str]) -> pd.DataFrame:
     return out
 
 
+def _summary_columns(min_community_size: int) -> dict:
+    """The columns of :data:`SUMMARY_COLUMNS` (network_summary, weekly_networks)."""
+    network = ("learners", "ties")
+    return {
+        "learners": results.count("Learners who posted, replied or were replied to"),
+        "ties": results.count("Reply ties (who replied to whom)", unit="ties"),
+        "replies": results.count("Replies in those ties", unit="replies"),
+        "density": results.estimate("number", "Density (share of possible ties present)",
+                                    of=network),
+        # shares whose numerators are not in the table: numbers of their network
+        "reciprocity": results.estimate("number", "Share of ties returned (0-1)", of=("ties",)),
+        "in_degree_centralisation": results.estimate(
+            "number", "In-degree centralisation (0: replies spread evenly, 1: all to one "
+            "learner)", of=network),
+        "isolated_share": results.estimate(
+            "number", "Share who wrote but were never replied to (0-1)", of=("learners",)),
+        "largest_component_share": results.estimate(
+            "number", "Share of learners in the largest connected group (0-1)", of=network),
+        "communities": results.count(f"Communities of at least {min_community_size} learners",
+                                     unit="communities"),
+        "modularity": results.estimate("number", "Modularity (above about 0.3: clearly "
+                                       "separate groups)", of=network),
+        "learners_in_small_communities": results.count(
+            f"Learners in communities of fewer than {min_community_size}", part_of="learners"),
+    }
+
+
+def _summary_notes(min_network_size: int, min_community_size: int) -> tuple[str, ...]:
+    return (f"Communities are looked for only in networks of at least {min_network_size} "
+            f"learners; communities of fewer than {min_community_size} learners are counted "
+            "as small.",)
+
+
 def network_summary(events: pd.DataFrame, *, min_network_size: int = 20,
                     min_community_size: int = 5, seed: int = 0, learner: str = "learner_id",
                     target: str = "target_learner_id", course: str = "course",
                     timestamp: str = "timestamp", start=None, end=None,
-                    sources=FORUM_SOURCES) -> pd.DataFrame:
+                    sources=FORUM_SOURCES) -> Result:
     """Each course's reply network in a row: size, density, reciprocity, communities.
 
     Parameters
@@ -542,11 +578,12 @@ def network_summary(events: pd.DataFrame, *, min_network_size: int = 20,
 
     Returns
     -------
-    DataFrame, one row per course in `events` (courses without forum posts have 0
-    learners): course, learners (posted, replied or were replied to), ties (directed reply
-    ties), replies (in those ties), density (``networkx.density`` of the directed graph),
-    reciprocity (``networkx.overall_reciprocity``: share of ties returned), in_degree_
-    centralisation (Freeman, :func:`in_degree_centralisation`), isolated_share (learners who
+    Result (``n`` learners, partition course), one row per course in `events` (courses
+    without forum posts have 0 learners): course, learners (posted, replied or were replied
+    to), ties (directed reply ties), replies (in those ties), density (``networkx.density``
+    of the directed graph), reciprocity (``networkx.overall_reciprocity``: share of ties
+    returned), in_degree_centralisation (Freeman, :func:`in_degree_centralisation`),
+    isolated_share (learners who
     wrote but were never replied to by anyone else, over learners), largest_component_share
     (largest weakly connected component over learners), communities (Louvain communities
     of at least `min_community_size` learners in the undirected reply + thread graph),
@@ -559,7 +596,11 @@ def network_summary(events: pd.DataFrame, *, min_network_size: int = 20,
     rows, _ = _summaries(posts, _sort_key(events[course].dropna()),
                          min_network_size=min_network_size,
                          min_community_size=min_community_size, seed=seed)
-    return _summary_frame(rows, ["course"])
+    columns = {"course": results.label("Course"), **_summary_columns(min_community_size)}
+    return Result(_summary_frame(rows, ["course"]), columns,
+                  title="The reply network of each course", n="learners", partition="course",
+                  notes=_summary_notes(min_network_size, min_community_size),
+                  kind="community.network_summary")
 
 
 def communities(events: pd.DataFrame, *, min_network_size: int = 20, min_community_size: int = 5,
@@ -586,7 +627,8 @@ def communities(events: pd.DataFrame, *, min_network_size: int = 20, min_communi
     _, labels = _summaries(posts, _sort_key(nodes["course"]), min_network_size=min_network_size,
                            min_community_size=min_community_size, seed=seed)
     out = nodes.copy()
-    out["community"] = [labels[c].get(lid) for c, lid in zip(out["course"], out["learner_id"])]
+    out["community"] = [labels[c].get(lid) for c, lid in zip(out["course"], out["learner_id"],
+                                                             strict=True)]
     out["community"] = out["community"].astype(object).where(out["community"].notna(), None)
     order = out["course"].astype(str) + "\x00" + out["learner_id"].astype(str)
     return out.loc[order.sort_values().index].reset_index(drop=True)
@@ -596,7 +638,7 @@ def weekly_networks(events: pd.DataFrame, *, cumulative: bool = True, weeks=None
                     min_network_size: int = 20, min_community_size: int = 5, seed: int = 0,
                     learner: str = "learner_id", target: str = "target_learner_id",
                     course: str = "course", timestamp: str = "timestamp",
-                    sources=FORUM_SOURCES) -> pd.DataFrame:
+                    sources=FORUM_SOURCES) -> Result:
     """How each course's network grew, week by week (weeks start Monday 00:00 UTC).
 
     Parameters
@@ -614,8 +656,8 @@ def weekly_networks(events: pd.DataFrame, *, cumulative: bool = True, weeks=None
 
     Returns
     -------
-    DataFrame, one row per course and week: course, week_start, then the columns of
-    :func:`network_summary` for that week's network.
+    Result, one row per course and week: course, week_start, then the columns of
+    :func:`network_summary` for that week's network (``n`` learners).
     """
     _check_sizes(min_network_size, min_community_size)
     posts, _ = _posts(events, learner=learner, target=target, course=course,
@@ -640,33 +682,73 @@ def weekly_networks(events: pd.DataFrame, *, cumulative: bool = True, weeks=None
             rows.append({"week_start": w, **summary[0]})
     out = _summary_frame(rows, ["course", "week_start"])
     out["week_start"] = pd.to_datetime(out["week_start"], utc=True).dt.as_unit("ns")
-    return out
+    columns = {"course": results.label("Course"), "week_start": results.date("Week starting"),
+               **_summary_columns(min_community_size)}
+    what = "up to the end of each week" if cumulative else "of each week's posts alone"
+    return Result(out, columns, title=f"Each course's reply network {what}", n="learners",
+                  notes=_summary_notes(min_network_size, min_community_size),
+                  kind="community.weekly_networks")
 
 
-def describe_network(summary: pd.DataFrame) -> str:
-    """A few plain sentences per course on its reply network (from :func:`network_summary`)."""
-    require_columns(summary, ["course", *SUMMARY_COLUMNS], "network summary")
+PROTECTING = "so that a smaller group's numbers cannot be worked out from it"
+"""Said where a number is hidden to protect another (secondary suppression)."""
+
+
+def _signed(value, decimals: int = 2) -> str:
+    """An index that runs from -1 to +1, with its sign: ``+0.33``, ``-0.50``, ``0.00``."""
+    text = stats.format_number(value, decimals)
+    return text if text.startswith("-") or not stats.finite(value) or value <= 0 or \
+        set(text) <= set("0.") else f"+{text}"
+
+
+def describe_network(summary: Result) -> str:
+    """A few plain sentences per course on its reply network (from :func:`network_summary`).
+
+    Takes the Result as computed or after disclosure control: hidden numbers are not said.
+    """
+    table = results.table_of(summary)
+    require_columns(table, ["course", *SUMMARY_COLUMNS], "network summary")
     texts = []
-    for row in summary.itertuples(index=False):
+    for i, row in enumerate(table.itertuples(index=False)):
+        if results.hidden(summary, i, ["learners"]):
+            texts.append(f"In {row.course}, the network is not described here, {PROTECTING}."
+                         if results.protecting(summary, i, ["learners"]) else
+                         f"In {row.course}, too few learners posted in the forum to describe "
+                         "their network.")
+            continue
         if row.learners == 0:
             texts.append(f"In {row.course}, no one posted in the forum.")
             continue
-        text = (f"In {row.course}, {row.learners:,} learners posted, replied or were replied to, "
-                f"with {row.ties:,} reply ties between them")
-        if row.ties:
-            text += (f"; {row.reciprocity:.0%} of ties were returned (the person replied to "
-                     f"also replied back)")
-        text += (f". {row.isolated_share:.0%} wrote but never had a reply from anyone else, "
-                 f"and the largest connected group held {row.largest_component_share:.0%} "
-                 f"of learners.")
-        if np.isnan(row.communities):
+        text = f"In {row.course}, {stats.format_count(row.learners)} learners posted, replied " \
+               "or were replied to, "
+        if results.hidden(summary, i, ["ties"]):
+            text += "with too few reply ties between them to show"
+        else:
+            text += f"with {stats.format_count(row.ties)} reply ties between them"
+            if row.ties and not results.hidden(summary, i, ["reciprocity"]):
+                text += (f"; {stats.format_share(row.reciprocity)} of ties were returned (the "
+                         "person replied to also replied back)")
+        said = []
+        if not results.hidden(summary, i, ["isolated_share"]):
+            said.append(f"{stats.format_share(row.isolated_share)} wrote but never had a reply "
+                        "from anyone else")
+        if not results.hidden(summary, i, ["largest_component_share"]):
+            said.append("the largest connected group held "
+                        f"{stats.format_share(row.largest_component_share)} of learners")
+        text += "." + (f" {said[0][0].upper()}{said[0][1:]}" + "".join(
+            f", and {x}" for x in said[1:]) + "." if said else "")
+        if results.hidden(summary, i, ["communities"]):
+            text += " Its communities are not described here, so that small groups stay unseen."
+        elif np.isnan(row.communities):
             text += " The network is too small for communities to mean anything."
         elif row.communities == 0:
             text += " No community of useful size stood out."
         else:
             text += (f" {int(row.communities)} communit{'y' if row.communities == 1 else 'ies'} "
-                     f"stood out (modularity {row.modularity:.2f}; above about 0.3 the "
-                     f"groups are clearly separate).")
+                     "stood out")
+            text += ("." if results.hidden(summary, i, ["modularity"]) else
+                     f" (modularity {stats.format_number(row.modularity)}; above about 0.3 the "
+                     "groups are clearly separate).")
         texts.append(text)
     return " ".join(texts)
 
@@ -714,7 +796,7 @@ def _null_summary(row: dict, null_internal: np.ndarray, permutations: int) -> di
 
 def ei_index(edges: pd.DataFrame, learners: pd.DataFrame, *, group: str = "organisation",
              permutations: int = 2000, seed: int = 0, pooled: bool = False,
-             learner: str = "learner_id", course: str = "course") -> pd.DataFrame:
+             learner: str = "learner_id", course: str = "course") -> Result:
     """Krackhardt's E-I index of ties within and across groups, with a permutation test.
 
     Each distinct tie counts once (a reply tie A -> B and B -> A are two ties; thread ties
@@ -745,8 +827,8 @@ def ei_index(edges: pd.DataFrame, learners: pd.DataFrame, *, group: str = "organ
 
     Returns
     -------
-    DataFrame, one row per course with ties: course, nodes (learners with a known group at
-    the ends of the ties kept), groups, ties (I + E), internal (I), external (E), ei
+    Result (``n`` nodes), one row per course with ties: course, nodes (learners with a
+    known group at the ends of the ties kept), groups, ties (I + E), internal (I), external (E), ei
     ((E - I) / (E + I): -1 all ties within groups, +1 all across), null_ei_mean,
     null_ei_low, null_ei_high (mean, 2.5% and 97.5% quantiles of the index under shuffled
     labels), p_value (two-sided: (1 + #{|null - null mean| >= |ei - null mean|}) /
@@ -764,11 +846,13 @@ def ei_index(edges: pd.DataFrame, learners: pd.DataFrame, *, group: str = "organ
         ce = edges.loc[edges["course"] == c, [u, v]].drop_duplicates()
         gu = _groups_of(lookup, [c] * len(ce), ce[u])
         gv = _groups_of(lookup, [c] * len(ce), ce[v])
-        known = np.array([a is not None and b is not None for a, b in zip(gu, gv)], dtype=bool)
+        known = np.array([a is not None and b is not None
+                          for a, b in zip(gu, gv, strict=True)], dtype=bool)
         ce, gu, gv = ce[known], gu[known], gv[known]
         nodes = _sort_key(list(ce[u]) + list(ce[v]))
         code = {x: i for i, x in enumerate(nodes)}
-        node_group = {x: g for x, g in zip(list(ce[u]) + list(ce[v]), list(gu) + list(gv))}
+        node_group = {x: g for x, g in zip(list(ce[u]) + list(ce[v]), list(gu) + list(gv),
+                                           strict=True)}
         src = np.array([code[x] for x in ce[u]], dtype=np.int64)
         dst = np.array([code[x] for x in ce[v]], dtype=np.int64)
         group_codes = {g: i for i, g in enumerate(_sort_key(node_group.values()))}
@@ -804,51 +888,99 @@ def ei_index(edges: pd.DataFrame, learners: pd.DataFrame, *, group: str = "organ
     for col in ("nodes", "groups", "ties", "internal", "external", "permutations",
                 "ties_unknown_group"):
         out[col] = out[col].astype("int64")
-    return out
+    return Result(out, _ei_columns(group), title=f"Ties within and across {_group_word(group)}s",
+                  n="nodes", total_row=TotalRow("course", ALL_COURSES) if pooled else None,
+                  constants={"permutations": _permutation_sentence(permutations, group)},
+                  kind="community.ei_index")
 
 
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "p not computed"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+def _group_word(group: str) -> str:
+    return "workplace" if group == "organisation" else group.replace("_", " ")
 
 
-def describe_ei(table: pd.DataFrame, *, group: str = "organisation", alpha: float = 0.05) -> str:
+def _permutation_sentence(permutations: int, group: str) -> str:
+    if not permutations:
+        return "No shuffling was done, so there is no range of chance values to compare with."
+    return (f"The range expected by chance comes from {permutations:,} random shufflings of the "
+            f"{_group_word(group)} labels among the same learners, keeping who replied to whom.")
+
+
+def _ei_columns(group: str) -> dict:
+    word = _group_word(group)
+    split = ("ties", "internal", "external")
+    null = ("nodes", "ties")
+    return {
+        "course": results.label("Course"),
+        "nodes": results.count(f"Learners at the ends of these ties (known {word})"),
+        # a count of groups, not of people
+        "groups": results.count(f"Distinct {word}s", unit="organisations"),
+        "ties": results.count(f"Ties between learners of known {word}", unit="ties"),
+        "internal": results.count(f"Ties within a {word}", unit="ties", part_of="ties"),
+        "external": results.count(f"Ties across {word}s", unit="ties", part_of="ties"),
+        "ei": results.estimate("number", "E-I index (-1 all within, +1 all across)", of=split),
+        "null_ei_mean": results.estimate("number", "E-I index expected by chance", of=null),
+        "null_ei_low": results.estimate("number", "Chance range (95%), from", of=null),
+        "null_ei_high": results.estimate("number", "Chance range (95%), to", of=null),
+        "p_value": results.estimate("p", "p-value (against shuffled labels)",
+                                    of=(*split, "nodes")),
+        "permutations": results.estimate("number", "Label shufflings", of=(), technical=True),
+        "ties_unknown_group": results.count(f"Ties with a learner of unknown {word} (left out)",
+                                            unit="ties"),
+    }
+
+
+def describe_ei(table: Result, *, group: str = "organisation", alpha: float = 0.05) -> str:
     """One or two sentences per course on ties within and across groups (from :func:`ei_index`).
 
     A negative E-I index means ties mostly within groups (workplaces), a positive one mostly
     across. It is judged against the shuffled-label null rather than against 0: with many
-    groups, even random ties mostly cross groups.
+    groups, even random ties mostly cross groups. Takes the Result as computed or after
+    disclosure control: hidden numbers are not said.
     """
+    res, table = table, results.table_of(table)
     require_columns(table, EI_COLUMNS, "E-I table")
-    word = "workplace" if group == "organisation" else group.replace("_", " ")
+    word = _group_word(group)
     texts = []
-    for row in table.itertuples(index=False):
+    for i, row in enumerate(table.itertuples(index=False)):
+        where = "Across all courses" if row.course == ALL_COURSES else f"In {row.course}"
+        if results.hidden(res, i, ["ties"]):
+            texts.append(f"{where}, ties within and across {word}s are not shown, {PROTECTING}."
+                         if results.protecting(res, i, ["ties"]) else
+                         f"{where}, too few ties joined learners whose {word} is known to show "
+                         "how many stayed within one.")
+            continue
         if row.ties == 0:
             texts.append(f"In {row.course}, no tie joined two learners whose {word} is "
                          f"known.")
             continue
-        share = row.internal / row.ties
         lean = ("mostly within" if row.ei < 0 else "mostly across" if row.ei > 0
                 else "as often within as across")
-        where = "Across all courses" if row.course == ALL_COURSES else f"In {row.course}"
-        text = (f"{where}, {share:.0%} of the {row.ties:,} ties between {row.nodes:,} "
-                f"learners stayed within a {word} (E-I index {row.ei:+.2f}: ties were {lean} "
-                f"{word}s)")
-        if np.isfinite(row.p_value):
-            text += (f"; had the {word} labels been shuffled among the same learners, the index "
-                     f"would have been about {row.null_ei_mean:+.2f} (95% of shufflings "
-                     f"{row.null_ei_low:+.2f} to {row.null_ei_high:+.2f}), ")
-            if row.p_value < alpha:
-                side = "within" if row.ei < row.null_ei_mean else "across"
-                text += (f"so learners tied {side} {word}s more than chance would give "
-                         f"({_fmt_p(row.p_value)})")
-            else:
-                text += f"so the pattern is within what chance would give ({_fmt_p(row.p_value)})"
+        between = f"the {stats.format_count(row.ties)} ties"
+        if not results.hidden(res, i, ["nodes"]):
+            between += f" between {stats.format_count(row.nodes)} learners"
+        if results.hidden(res, i, ["internal", "external", "ei"]):
+            text = (f"{where}, how many of {between} stayed within a {word} is not "
+                    "shown, as it would give away a group too small to show")
+        else:
+            text = (f"{where}, {stats.format_share(row.internal / row.ties)} of {between} "
+                    f"stayed within a {word} (E-I index {_signed(row.ei)}: ties were {lean} "
+                    f"{word}s)")
+            if stats.finite(row.p_value) and not results.hidden(res, i, ["p_value", "null_ei_mean", "null_ei_low", "null_ei_high"]):
+                text += (f"; had the {word} labels been shuffled among the same learners, the "
+                         f"index would have been about {_signed(row.null_ei_mean)} (95% of "
+                         f"shufflings {_signed(row.null_ei_low)} to "
+                         f"{_signed(row.null_ei_high)}), ")
+                if row.p_value < alpha:
+                    side = "within" if row.ei < row.null_ei_mean else "across"
+                    text += (f"so learners tied {side} {word}s more than chance would give "
+                             f"({stats.p_phrase(row.p_value)})")
+                else:
+                    text += ("so the pattern is within what chance would give "
+                             f"({stats.p_phrase(row.p_value)})")
         text += "."
-        if row.ties_unknown_group:
-            text += (f" {row.ties_unknown_group:,} tie(s) with a learner of unknown {word} are "
-                     f"left out.")
+        if not results.hidden(res, i, ["ties_unknown_group"]) and row.ties_unknown_group:
+            text += (f" {stats.format_count(row.ties_unknown_group)} tie(s) with a learner of "
+                     f"unknown {word} are left out.")
         texts.append(text)
     texts.append("This describes who replied to whom; it does not show why.")
     return " ".join(texts)
@@ -856,7 +988,8 @@ def describe_ei(table: pd.DataFrame, *, group: str = "organisation", alpha: floa
 
 def organisation_ties(edges: pd.DataFrame, learners: pd.DataFrame, *,
                       group: str = "organisation", learner: str = "learner_id",
-                      course: str = "course", complete: bool = False) -> pd.DataFrame:
+                      course: str = "course", complete: bool = False,
+                      pooled: bool = False) -> Result:
     """Reply ties and replies from each group to each group (tidy, for a heatmap).
 
     Learners whose group is null or who are missing from `learners` are shown as
@@ -872,12 +1005,15 @@ def organisation_ties(edges: pd.DataFrame, learners: pd.DataFrame, *,
         The learners column defining groups.
     complete : bool
         Also list every pair of the course's groups (in `learners`) with no tie, as 0.
+    pooled : bool
+        All courses together: ties and replies summed over courses, course
+        :data:`ALL_COURSES`.
 
     Returns
     -------
-    DataFrame, one row per course and (from_group, to_group): course, from_group (group of
+    Result, one row per course and (from_group, to_group): course, from_group (group of
     the learner who replied), to_group (group of the learner replied to), ties (distinct
-    ordered pairs of learners), replies.
+    ordered pairs of learners), replies. ``n`` is ties.
     """
     u, v, w, directed = _edge_kind(edges, "edges")
     if not directed:
@@ -905,14 +1041,56 @@ def organisation_ties(edges: pd.DataFrame, learners: pd.DataFrame, *,
         out[["ties", "replies"]] = out[["ties", "replies"]].fillna(0)
     out["ties"] = out["ties"].astype("int64")
     out["replies"] = out["replies"].astype("int64")
-    return out[["course", "from_group", "to_group", "ties", "replies"]]
+    word = _group_word(group)
+    if pooled:
+        out = out.groupby(["from_group", "to_group"], as_index=False, sort=True)[
+            ["ties", "replies"]].sum()
+        out.insert(0, "course", ALL_COURSES)
+    columns = {"course": results.label("Course"),
+               "from_group": results.organisation(f"From ({word} of who replied)"),
+               "to_group": results.organisation(f"To ({word} of who was replied to)"),
+               "ties": results.count("Reply ties", unit="ties"),
+               "replies": results.count("Replies", unit="replies")}
+    return Result(out[list(columns)], columns, title=f"Reply ties between {word}s", n="ties",
+                  kind="community.organisation_ties")
+
+
+def top_brokers(measures: pd.DataFrame, *, n: int = 10) -> Result:
+    """The `n` learners who most often sit on the shortest reply paths between others
+    (highest betweenness), without their ids: for researchers (one row per person).
+
+    Parameters
+    ----------
+    measures : DataFrame
+        :func:`learner_measures`.
+    n : int
+        How many.
+
+    Returns
+    -------
+    Result, one row per learner: course, posts, replies_given, replies_received, in_degree,
+    out_degree, reciprocity, betweenness.
+    """
+    require_columns(measures, MEASURE_COLUMNS, "measures")
+    top = (measures.sort_values("betweenness", ascending=False, kind="stable").head(n)
+           .drop(columns=["learner_id", "reciprocated_ties", "isolated"]))
+    columns = {"course": results.label("Course"),
+               "posts": results.count("Posts", unit="posts"),
+               "replies_given": results.count("Replies given", unit="posts"),
+               "replies_received": results.count("Replies received", unit="posts"),
+               "in_degree": results.estimate("number", "Learners who replied to them"),
+               "out_degree": results.estimate("number", "Learners they replied to"),
+               "reciprocity": results.estimate("number", "Share of ties returned"),
+               "betweenness": results.estimate("number", "Betweenness")}
+    return Result(top[list(columns)], columns, title="The learners most often between others "
+                  "(no ids; researchers only)", kind="community.top_brokers")
 
 
 def organisation_participation(events: pd.DataFrame, learners: pd.DataFrame, *,
                                group: str = "organisation", learner: str = "learner_id",
                                target: str = "target_learner_id", course: str = "course",
                                timestamp: str = "timestamp",
-                               sources=FORUM_SOURCES) -> pd.DataFrame:
+                               sources=FORUM_SOURCES) -> Result:
     """How each organisation's learners took part, per course.
 
     Only enrolled learners (rows of `learners`) count; events of anyone else are ignored.
@@ -920,7 +1098,8 @@ def organisation_participation(events: pd.DataFrame, learners: pd.DataFrame, *,
 
     Returns
     -------
-    DataFrame, one row per course and group: course, <group>, enrolled, started (any
+    Result (partition `group`, ``n`` enrolled), one row per course and group: course,
+    <group>, enrolled, started (any
     online event: :data:`engagement.activity.ONLINE_SOURCES`), posters (posted or replied
     in the forum), replies_given (replies to another known learner), replies_received
     (from others), within_organisation_reply_share (of the replies given to a learner whose
@@ -957,7 +1136,8 @@ def organisation_participation(events: pd.DataFrame, learners: pd.DataFrame, *,
     to_g = _groups_of(lookup, edges["course"], edges["target_learner"])
     from_g = _groups_of(lookup, edges["course"], edges["source_learner"])
     known = np.array([t is not None for t in to_g], dtype=bool)
-    same = np.array([f is not None and f == t for f, t in zip(from_g, to_g)], dtype=bool)
+    same = np.array([f is not None and f == t
+                     for f, t in zip(from_g, to_g, strict=True)], dtype=bool)
     ek = edges.assign(known=np.where(known, edges["replies"], 0),
                       same=np.where(same, edges["replies"], 0))
     by_giver = ek.groupby(["course", "source_learner"])
@@ -980,8 +1160,25 @@ def organisation_participation(events: pd.DataFrame, learners: pd.DataFrame, *,
     for col in ("enrolled", "started", "posters", "replies_given", "replies_received"):
         out[col] = out[col].astype("int64")
     out = out.rename(columns={"g": group})
-    return out[["course", group, "enrolled", "started", "posters", "replies_given",
-                "replies_received", "within_organisation_reply_share", "median_active_weeks"]]
+    word = _group_word(group)
+    columns = {
+        "course": results.label("Course"),
+        group: results.organisation(word.capitalize()),
+        "enrolled": results.count("Enrolled"),
+        "started": results.count("Started (any online activity)", part_of="enrolled"),
+        "posters": results.count("Posted or replied in the forum", part_of="started"),
+        # replies are people's records: counted and controlled, and said only with posters
+        "replies_given": results.count("Replies given", unit="replies", of="posters"),
+        "replies_received": results.count("Replies received", unit="replies", of="posters"),
+        # a share whose numerator and denominator (replies to a known group) are not shown
+        "within_organisation_reply_share": results.estimate(
+            "number", f"Share of replies given that went to their own {word} (0-1)",
+            of=("posters", "replies_given")),
+        "median_active_weeks": results.estimate("number", "Median active weeks of those who "
+                                                "started", of=("started",)),
+    }
+    return Result(out[list(columns)], columns, title=f"How each {word}'s learners took part",
+                  n="enrolled", partition=group, kind="community.organisation_participation")
 
 
 # --------------------------------------------------------------------------- position summaries
@@ -990,7 +1187,7 @@ DEGREE_BANDS = ((0, 0, "0"), (1, 1, "1"), (2, 2, "2"), (3, 5, "3-5"), (6, 10, "6
                 (11, np.inf, "11+"))
 
 
-def degree_distribution(measures: pd.DataFrame, *, degree: str = "in_degree") -> pd.DataFrame:
+def degree_distribution(measures: pd.DataFrame, *, degree: str = "in_degree") -> Result:
     """How many learners have how many distinct repliers (or people replied to), per course.
 
     Parameters
@@ -1001,7 +1198,8 @@ def degree_distribution(measures: pd.DataFrame, *, degree: str = "in_degree") ->
 
     Returns
     -------
-    DataFrame: course, band ("0", "1", "2", "3-5", "6-10", "11+"), learners.
+    Result: course, band ("0", "1", "2", "3-5", "6-10", "11+"), learners. The bands of a
+    course partition its learners, whose number other tables show (partition ``band``).
     """
     require_columns(measures, ["course", degree], "learner measures")
     rows = []
@@ -1009,15 +1207,25 @@ def degree_distribution(measures: pd.DataFrame, *, degree: str = "in_degree") ->
         for low, high, band in DEGREE_BANDS:
             n = int(sub[degree].between(low, high).sum())
             rows.append({"course": course, "band": band, "learners": n})
-    return pd.DataFrame(rows, columns=["course", "band", "learners"])
+    out = pd.DataFrame(rows, columns=["course", "band", "learners"])
+    out["learners"] = out["learners"].astype("int64")
+    who = ("distinct learners who replied to them" if degree == "in_degree" else
+           "distinct learners they replied to" if degree == "out_degree" else
+           degree.replace("_", " "))
+    columns = {"course": results.label("Course"),
+               "band": results.label(who[0].upper() + who[1:]),
+               "learners": results.count("Learners")}
+    return Result(out, columns, title=f"How many learners have how many {who}", n="learners",
+                  partition="band", kind="community.degree_distribution")
 
 
-def position_summary(measures: pd.DataFrame) -> pd.DataFrame:
+def position_summary(measures: pd.DataFrame) -> Result:
     """Per course, how replies are spread over learners (no learner named).
 
     Returns
     -------
-    DataFrame, one row per course: course, learners, isolated (posted, never answered),
+    Result (``n`` learners), one row per course: course, learners, isolated (posted, never
+    answered),
     isolated_share, with_returned_tie (learners with at least one reciprocated tie),
     median_in_degree, median_out_degree, top_tenth_reply_share (the share of all replies
     received that went to the most-replied-to tenth of learners: how concentrated
@@ -1037,7 +1245,26 @@ def position_summary(measures: pd.DataFrame) -> pd.DataFrame:
                      "median_out_degree": float(sub["out_degree"].median()),
                      "top_tenth_reply_share": (float(received[:top].sum() / received.sum())
                                                if received.sum() else np.nan)})
-    return pd.DataFrame(rows)
+    columns = {
+        "course": results.label("Course"),
+        "learners": results.count("Learners in the network"),
+        "isolated": results.count("Wrote but were never replied to", part_of="learners"),
+        "isolated_share": results.share("Share never replied to", of="isolated",
+                                        over="learners"),
+        "with_returned_tie": results.count("With at least one tie returned",
+                                           part_of="learners"),
+        "median_in_degree": results.estimate("number", "Median learners replying to each",
+                                             of=("learners",)),
+        "median_out_degree": results.estimate("number", "Median learners each replied to",
+                                              of=("learners",)),
+        # a share of replies, whose counts are not in the table
+        "top_tenth_reply_share": results.estimate(
+            "number", "Share of replies received that went to the most-replied-to tenth (0-1)",
+            of=("learners",)),
+    }
+    out = pd.DataFrame(rows, columns=list(columns))
+    return Result(out, columns, title="How replies are spread over learners, per course",
+                  n="learners", partition="course", kind="community.position_summary")
 
 
 # --------------------------------------------------------------------------- retention by position
@@ -1138,7 +1365,7 @@ ADJUSTER_LABELS = {"active_days_week_one": "active days in week one",
 
 def landmark_hazard(table: pd.DataFrame, *, exposure: str = "received_peer_reply",
                     adjust_for=("active_days_week_one", "threads_started_week_one"),
-                    alpha: float = 0.05) -> pd.DataFrame:
+                    alpha: float = 0.05) -> Result:
     """Hazard ratio of disengaging after week one by network position (Cox, lifelines).
 
     Parameters
@@ -1160,9 +1387,10 @@ def landmark_hazard(table: pd.DataFrame, *, exposure: str = "received_peer_reply
 
     Returns
     -------
-    DataFrame, one row per term: term, hazard_ratio, ci_low, ci_high, p_value, learners,
-    events, exposed (learners with a non-zero exposure), adjusted_for (the adjusters used,
-    comma-separated), design ("observational"). Ties are handled by Efron's method.
+    Result (design "observational", ``n`` learners; its notes say what was adjusted for),
+    one row per term: term, hazard_ratio, ci_low, ci_high, p_value, learners, events,
+    exposed (learners with a non-zero exposure), adjusted_for (the adjusters used,
+    comma-separated). Ties are handled by Efron's method.
     """
     from lifelines import CoxPHFitter
 
@@ -1179,35 +1407,84 @@ def landmark_hazard(table: pd.DataFrame, *, exposure: str = "received_peer_reply
     out = pd.DataFrame({"term": s.index, "hazard_ratio": s["exp(coef)"].to_numpy(),
                         "ci_low": s[lo].to_numpy(), "ci_high": s[hi].to_numpy(),
                         "p_value": s["p"].to_numpy()})
-    return out.assign(learners=len(data), events=int(data["event"].sum()),
-                      exposed=int((data[exposure] > 0).sum()),
-                      adjusted_for=", ".join(adjust_for), design="observational")
+    out = out.assign(learners=len(data), events=int(data["event"].sum()),
+                     exposed=int((data[exposure] > 0).sum()),
+                     adjusted_for=", ".join(adjust_for))
+    low, high = results.interval("hazard_ratio", level=1 - alpha)
+    columns = {
+        "term": results.label("Term"),
+        "hazard_ratio": results.estimate("ratio", "Hazard ratio of disengaging"),
+        "ci_low": low, "ci_high": high,
+        "p_value": results.estimate("p", "p-value"),
+        "learners": results.count("Learners who posted or replied in their first week"),
+        "events": results.count("Disengaged later", part_of="learners"),
+        "exposed": results.count(_EXPOSED_LABELS.get(exposure, f"With {exposure}"),
+                                 part_of="learners"),
+        "adjusted_for": results.text("Adjusted for", technical=True),
+    }
+    return Result(out, columns,
+                  title="Disengaging after week one, by place in the forum in week one",
+                  design="observational", n="learners",
+                  notes=(_capital(_landmark_adjustment(adjust_for)),
+                         "Replies were not assigned at random, so these are associations, not "
+                         "proof that replies keep learners."),
+                  kind="community.landmark_hazard")
 
 
-def describe_landmark(hazard: pd.DataFrame, *, exposure: str = "received_peer_reply") -> str:
-    """A sentence on the exposure's hazard ratio, worded as an observational association."""
-    r = hazard.set_index("term").loc[exposure]
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+_EXPOSED_LABELS = {"received_peer_reply": "Replied to by another learner in week one",
+                   "peers_replying": "Replied to by another learner in week one",
+                   "peers_replied_to": "Replied to another learner in week one"}
+
+
+def _landmark_adjustment(adjust_for) -> str:
+    """``counted from the end of week one and adjusted for ...`` (what the model used)."""
+    used = [ADJUSTER_LABELS.get(c, c.replace("_", " ")) for c in adjust_for if c]
+    adjusted = f" and adjusted for {' and '.join(used)}" if used else ""
+    return f"counted from the end of week one{adjusted}."
+
+
+def describe_landmark(hazard: Result, *, exposure: str = "received_peer_reply") -> str:
+    """A sentence on the exposure's hazard ratio, worded as an observational association.
+
+    Takes :func:`landmark_hazard` as computed or after disclosure control: a hidden number
+    is not said.
+    """
+    table = results.table_of(hazard)
+    i = int(np.flatnonzero(table["term"].to_numpy() == exposure)[0])
+    r = table.iloc[i]
     what = {"received_peer_reply": "had a reply from another learner in their first week",
             "peers_replying": "had one more learner reply to them in their first week",
             "peers_replied_to": "replied to one more learner in their first week"}.get(
         exposure, f"had one unit more of {exposure}")
+    who = "learners who posted or replied in their first week"
+    among = who if results.hidden(hazard, i, ["learners"]) else \
+        f"{stats.format_count(r['learners'])} {who}"
+    if not results.hidden(hazard, i, ["events"]):
+        among += f" ({stats.format_count(r['events'])} later disengaged)"
+    if results.hidden(hazard, i, ["hazard_ratio", "ci_low", "ci_high"]):
+        return (f"Among {among}, the groups are too small to show how the hazard of "
+                f"disengaging differed for those who {what}. Replies were not assigned at "
+                "random, so any difference would be an association, not proof that replies "
+                "keep learners.")
     clear = r["ci_high"] < 1 or r["ci_low"] > 1
     how = ("a lower" if r["hazard_ratio"] < 1 else "a higher") if clear else "no clearly different"
-    used = [ADJUSTER_LABELS.get(c, c.replace("_", " ")) for c in
-            str(r.get("adjusted_for", "") or "").split(", ") if c]
-    adjusted = f" and adjusted for {' and '.join(used)}" if used else ""
-    return (f"Among {int(r['learners']):,} learners who posted or replied in their first week "
-            f"({int(r['events']):,} later disengaged), those who {what} had {how} hazard of "
-            f"disengaging afterwards: hazard ratio {r['hazard_ratio']:.2f} (95% CI "
-            f"{r['ci_low']:.2f} to {r['ci_high']:.2f}, {_fmt_p(r['p_value'])}), counted from "
-            f"the end of week one{adjusted}. Replies were not assigned at random, so this is "
-            "an association, not proof that replies keep learners.")
+    used = str(r.get("adjusted_for", "") or "").split(", ")
+    ratio = stats.estimate_with_interval(r["hazard_ratio"], r["ci_low"], r["ci_high"], "ratio")
+    p = "" if results.hidden(hazard, i, ["p_value"]) else f", {stats.p_phrase(r['p_value'])}"
+    return (f"Among {among}, those who {what} had {how} hazard of disengaging afterwards: "
+            f"hazard ratio {ratio}{p}, {_landmark_adjustment(used)[:-1]}. Replies were not "
+            "assigned at random, so this is an association, not proof that replies keep "
+            "learners.")
 
 
 # --------------------------------------------------------------------------- organisation growth
 
 def organisation_growth(events: pd.DataFrame, learners: pd.DataFrame, *,
-                        group: str = "organisation", weeks: int = 12) -> pd.DataFrame:
+                        group: str = "organisation", weeks: int = 12) -> Result:
     """Do colleagues enrol and become active after an organisation's first active learner?
 
     For each organisation, week 0 is the week (Monday, UTC) of its first learner's first
@@ -1225,7 +1502,8 @@ def organisation_growth(events: pd.DataFrame, learners: pd.DataFrame, *,
 
     Returns
     -------
-    DataFrame, one row per organisation and week since its first active learner (0 ..
+    Result (partition `group`, ``n`` enrolments), one row per organisation and week since
+    its first active learner (0 ..
     `weeks`): organisation, week, enrolled (cumulative enrolments by the end of that week,
     including those made before week 0), active (cumulative enrolments that had become
     active online), enrolments (the organisation's total), enrolled_before_first_active
@@ -1248,25 +1526,76 @@ def organisation_growth(events: pd.DataFrame, learners: pd.DataFrame, *,
                                   "active": lf["first_active"] < end}))
     cum = (pd.concat(rows).groupby([group, "week"], as_index=False)[["enrolled", "active"]]
            .sum())
-    per_org = lf.groupby(group).agg(enrolments=("learner_id", "size"),
-                                    enrolled_before_first_active=(
-                                        "enrolled_at", lambda s: int((s < lf.loc[s.index, "week0"]).sum())),
-                                    started=("first_active", "count"))
-    return cum.merge(per_org.reset_index(), on=group).sort_values([group, "week"],
-                                                                   kind="stable").reset_index(drop=True)
+    per_org = lf.groupby(group).agg(
+        enrolments=("learner_id", "size"),
+        enrolled_before_first_active=(
+            "enrolled_at", lambda s: int((s < lf.loc[s.index, "week0"]).sum())),
+        started=("first_active", "count"))
+    out = cum.merge(per_org.reset_index(), on=group).sort_values(
+        [group, "week"], kind="stable").reset_index(drop=True)
+    word = _group_word(group)
+    columns = {
+        group: results.organisation(word.capitalize()),
+        "week": results.label("Weeks since its first active learner"),
+        "enrolled": results.count("Enrolments made by the end of that week", unit="enrolments"),
+        "active": results.count("Enrolments active online by the end of that week",
+                                unit="enrolments", part_of="enrolled"),
+        "enrolments": results.count("Enrolments in all", unit="enrolments"),
+        # not declared part of enrolments: it overlaps `started`, and the parts of one total
+        # are taken to be disjoint
+        "enrolled_before_first_active": results.count(
+            "Enrolments made before its first learner was active", unit="enrolments"),
+        "started": results.count("Enrolments ever active online", unit="enrolments",
+                                 part_of="enrolments"),
+    }
+    return Result(out, columns,
+                  title=f"Enrolments and activity by week since each {word}'s first active "
+                        "learner",
+                  n="enrolments" if "enrolments" in out.columns else None, partition=group,
+                  kind="community.organisation_growth")
 
 
-def describe_growth(growth: pd.DataFrame, *, group: str = "organisation", week: int = 4) -> str:
-    """How many of the organisations' eventual active learners were active by `week`."""
-    at = growth[growth["week"] == min(week, int(growth["week"].max()))]
-    if at.empty:
+def describe_growth(growth: Result, *, group: str = "organisation", week: int = 4) -> str:
+    """How many of the organisations' eventual active learners were active by `week`.
+
+    Takes :func:`organisation_growth` as computed or after disclosure control. Its numbers
+    are sums over organisations: a sum is said only when no organisation's number in it is
+    hidden (a sum of the shown ones would give a hidden one back).
+    """
+    table = results.table_of(growth)
+    if table.empty:
         return "No organisation had an active learner."
-    enrolments, started = int(at["enrolments"].sum()), int(at["started"].sum())
-    later = enrolments - int(at["enrolled"].sum())
-    before = int(at["enrolled_before_first_active"].sum())
-    return (f"Across {len(at)} organisations, {before:,} of {enrolments:,} enrolments were made "
-            f"before the organisation's first learner became active, and {later:,} more than "
-            f"{week} weeks after it; {int(at['active'].sum()):,} of the {started:,} enrolments "
-            f"that ever became active had done so within {week} weeks of their organisation's "
-            "first active learner. Timing "
-            "alone does not show that colleagues drew each other in.")
+    rows = np.flatnonzero((table["week"] == min(week, int(table["week"].max()))).to_numpy())
+    if not len(rows):
+        return "No organisation had an active learner."
+    at = table.iloc[rows]
+
+    def total(*columns):
+        """The sums of `columns` over the organisations, or None if any cell is hidden."""
+        if results.hidden(growth, rows, columns):
+            return None
+        return [int(at[c].sum()) for c in columns]
+
+    timing = total("enrolled_before_first_active", "enrolments", "enrolled")
+    activity = total("active", "started")
+    text = f"Across {len(at)} organisations, "
+    if timing is not None:
+        before, enrolments, enrolled = timing
+        text += (f"{stats.format_count(before)} of {stats.format_count(enrolments)} enrolments "
+                 "were made before the organisation's first learner became active, and "
+                 f"{stats.format_count(enrolments - enrolled)} more than {week} weeks after it")
+    if activity is not None:
+        active, started = activity
+        text += "; " if timing is not None else ""
+        text += (f"{stats.format_count(active)} of the {stats.format_count(started)} "
+                 f"enrolments that ever became active had done so within {week} weeks of "
+                 "their organisation's first active learner")
+    if timing is None and activity is None:
+        text += ("some organisations have too few enrolments to show how many enrolled or "
+                 "became active, and when")
+    elif timing is None or activity is None:
+        text += ("; some organisations have too few enrolments to show the "
+                 + ("timing of enrolments" if timing is None else "numbers who became active"))
+    return text + ". Timing alone does not show that colleagues drew each other in."
+
+

@@ -12,8 +12,8 @@ organisations, a Cox model with time-varying weekly covariates, out-of-sample
 discrimination with folds that keep each organisation whole, and standardised effects with
 a bootstrap over organisations of their size and rank.
 
-Everything here is observational: learners chose their own behaviour, so every result
-table carries ``design="observational"`` and :func:`describe_drivers` speaks of
+Everything here is observational: learners chose their own behaviour, so every model
+Result has ``design="observational"`` and :func:`describe_drivers` speaks of
 associations ("goes with"), never of causes, unless told that the data are randomised.
 
 Learners are nested in organisations (workplaces), usually only 5-15 of them. Standard
@@ -21,23 +21,31 @@ errors are clustered by organisation, and because cluster-robust tests over-reje
 so few clusters, :func:`logistic_drivers` adds a wild cluster bootstrap p-value.
 
 All functions take tidy tables (one row per learner, or per learner-interval), column names
-as keyword-only arguments, never modify their input, raise ``ValueError`` naming missing
-or unusable columns, and return tidy DataFrames.
+as keyword-only arguments, never modify their input and raise ``ValueError`` naming missing
+or unusable columns. The result tables (:func:`feature_summary`, :func:`channel_mix`,
+:func:`logistic_drivers`, :func:`standardised_effects`, :func:`grouped_cross_validation`,
+:func:`cox_time_varying`) are :class:`engagement.results.Result` objects declaring what
+each column is; the features, outcomes and time-varying tables they are computed from stay
+plain DataFrames.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from engagement import activity
+from engagement import activity, results
+from engagement import stats as fmt
 from engagement.activity import ONLINE_SOURCES
-from engagement.retention import KEYS, disengagement, wilson_interval
+from engagement.results import Result, TotalRow
+from engagement.retention import KEYS, disengagement
 from engagement.schema import QualityLog, require_columns
+from engagement.stats import wilson_interval
 
 # ---- features: the first days, colleagues before them, and what became of the learner
 
@@ -222,24 +230,49 @@ def default_features(features: pd.DataFrame) -> list[str]:
             and features[c].notna().any() and features[c].nunique(dropna=True) > 1]
 
 
-def feature_summary(table: pd.DataFrame, *, outcome: str, features) -> pd.DataFrame:
+def _plain_name(column: str) -> str:
+    return str(column).replace("_", " ")
+
+
+def _outcome_words(outcome: str) -> str:
+    """How a title names the modelled outcome column: ``the outcome "active later"``."""
+    return f'the outcome "{_plain_name(outcome)}"'
+
+
+def feature_summary(table: pd.DataFrame, *, outcome: str, features) -> Result:
     """Mean of each early feature among learners with and without the later outcome.
 
     Returns
     -------
-    DataFrame, one row per feature: feature, mean_if_yes, mean_if_no (learners with the
-    outcome 1 and 0; learners with it missing are left out), learners_yes, learners_no.
+    Result, one row per feature: feature, mean_if_yes, mean_if_no (learners with the
+    outcome 1 and 0; learners with it missing are left out), learners_yes, learners_no
+    (counts of learners, the same on every row). Design: observational (the two groups are
+    defined by what happened to the learners, not assigned).
     """
     require_columns(table, [outcome, *features], "drivers table")
     known = table[table[outcome].notna()]
     yes, no = known[known[outcome] == 1], known[known[outcome] == 0]
-    return pd.DataFrame({"feature": list(features),
-                         "mean_if_yes": [float(yes[f].astype(float).mean()) for f in features],
-                         "mean_if_no": [float(no[f].astype(float).mean()) for f in features],
-                         "learners_yes": len(yes), "learners_no": len(no)})
+    out = pd.DataFrame({"feature": list(features),
+                        "mean_if_yes": [float(yes[f].astype(float).mean()) for f in features],
+                        "mean_if_no": [float(no[f].astype(float).mean()) for f in features],
+                        "learners_yes": len(yes), "learners_no": len(no)})
+    name = _outcome_words(outcome)
+    columns = {
+        "feature": results.label("Early feature"),
+        "mean_if_yes": results.estimate("number", "Mean among learners with the outcome",
+                                        of=("learners_yes",)),
+        "mean_if_no": results.estimate("number", "Mean among learners without the outcome",
+                                       of=("learners_no",)),
+        "learners_yes": results.count("Learners with the outcome"),
+        "learners_no": results.count("Learners without the outcome"),
+    }
+    return Result(out, columns,
+                  title=f"Early behaviour of learners with and without {name}",
+                  design="observational", kind="drivers.feature_summary",
+                  notes=("Learners whose outcome is not known yet are left out.",))
 
 
-def channel_mix(features: pd.DataFrame, later: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+def channel_mix(features: pd.DataFrame, later: pd.DataFrame, *, alpha: float = 0.05) -> Result:
     """Which combinations of places learners engaged in early, and how each fared later.
 
     Parameters
@@ -251,9 +284,10 @@ def channel_mix(features: pd.DataFrame, later: pd.DataFrame, *, alpha: float = 0
 
     Returns
     -------
-    DataFrame, one row per combination (largest first): places (e.g. "platform + forum"),
-    learners, followed (learners whose later window was observed), active_later, share,
-    ci_low, ci_high (Wilson).
+    Result, one row per combination (largest first): places (e.g. "platform + forum"),
+    learners, followed (learners whose later window was observed; part of learners),
+    active_later (part of followed), share (active_later / followed), ci_low, ci_high
+    (Wilson). The combinations partition the learners; n is ``followed``.
     """
     uses = [c for c in features.columns if c.startswith("uses_")]
     names = [c.removeprefix("uses_").replace("_", " ") for c in uses]
@@ -267,7 +301,22 @@ def channel_mix(features: pd.DataFrame, later: pd.DataFrame, *, alpha: float = 0
     g["active_later"] = g["active_later"].astype("int64")
     g["share"] = g["active_later"] / g["followed"].where(g["followed"] > 0)
     g["ci_low"], g["ci_high"] = wilson_interval(g["active_later"], g["followed"], alpha=alpha)
-    return g.sort_values("learners", ascending=False, kind="stable").reset_index(drop=True)
+    g = g.sort_values("learners", ascending=False, kind="stable").reset_index(drop=True)
+    low, high = results.interval("share", level=1 - alpha)
+    columns = {
+        "places": results.label("Places engaged in early"),
+        "learners": results.count("Learners"),
+        "followed": results.count("Learners followed to the later window", part_of="learners"),
+        "active_later": results.count("Active in the later window", part_of="followed"),
+        "share": results.share("Share active in the later window", of="active_later",
+                               over="followed"),
+        "ci_low": low, "ci_high": high,
+    }
+    return Result(g, columns, title="Still active later, by the places learners engaged in early",
+                  design="observational", n="followed", partition="places",
+                  kind="drivers.channel_mix",
+                  notes=("Learners whose later window ends after the data do are not followed: "
+                         "the share is over the learners followed.",))
 
 
 # ---- models
@@ -409,7 +458,7 @@ def _check_features(table, outcome, features, cluster, what):
 def logistic_drivers(table: pd.DataFrame, *, outcome: str, features, cluster: str = "organisation",
                      alpha: float = 0.05, bootstrap: int = 9999, weights: str = "rademacher",
                      seed: int = 0, randomised: bool = False,
-                     quality: QualityLog | None = None) -> pd.DataFrame:
+                     quality: QualityLog | None = None) -> Result:
     """Logistic model of a 0/1 outcome, with standard errors clustered by organisation.
 
     A statsmodels ``Logit`` with an intercept; numeric and boolean features enter as they
@@ -444,13 +493,16 @@ def logistic_drivers(table: pd.DataFrame, *, outcome: str, features, cluster: st
     seed : int
         Seed for drawn weights.
     randomised : bool
-        Whether the features were randomly assigned; sets the ``design`` column.
+        Whether the features were randomly assigned; sets the Result's ``design``.
 
     Returns
     -------
-    DataFrame, one row per term (the intercept first): term, odds_ratio, ci_low, ci_high,
-    p_value (cluster-robust), wild_p_value_lpm (NaN above :data:`MANY_CLUSTERS` clusters,
-    where the cluster-robust test needs no check), n, events (outcome == 1), clusters, design.
+    Result, one row per term (the intercept first, term :data:`INTERCEPT`: keep it for the
+    checks against statsmodels; :func:`without_intercept` drops it for display): term,
+    odds_ratio, ci_low, ci_high, p_value (cluster-robust), wild_p_value_lpm (technical;
+    NaN above :data:`MANY_CLUSTERS` clusters, where the cluster-robust test needs no check),
+    n (learners), events (outcome == 1, part of n), clusters (technical, said in a constant
+    sentence). Design: observational unless `randomised`.
     """
     import statsmodels.api as sm
 
@@ -465,17 +517,63 @@ def logistic_drivers(table: pd.DataFrame, *, outcome: str, features, cluster: st
         raise ValueError(f"{what}: column {cluster!r} needs at least two clusters")
     fit = sm.Logit(y, x).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
     ci = np.exp(fit.conf_int(alpha=alpha))
-    if groups.max() + 1 <= MANY_CLUSTERS:
+    n_clusters = int(groups.max() + 1)
+    if n_clusters <= MANY_CLUSTERS:
         wild = wild_cluster_pvalues(y, x.to_numpy(), groups, bootstrap=bootstrap,
                                     weights=weights, seed=seed)
     else:  # cluster-robust tests are reliable with many clusters; the check is not needed
         wild = np.full(x.shape[1], np.nan)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "term": list(x.columns), "odds_ratio": np.exp(fit.params.to_numpy()),
         "ci_low": ci.iloc[:, 0].to_numpy(), "ci_high": ci.iloc[:, 1].to_numpy(),
         "p_value": fit.pvalues.to_numpy(), "wild_p_value_lpm": wild,
-        "n": len(y), "events": int(y.sum()), "clusters": int(groups.max() + 1),
-        "design": _design_value(randomised)})
+        "n": len(y), "events": int(y.sum()), "clusters": n_clusters})
+    counts = ("n", "events")
+    low, high = results.interval("odds_ratio", level=1 - alpha)
+    name = _outcome_words(outcome)
+    columns = {
+        "term": results.label("Term"),
+        "odds_ratio": results.estimate("ratio", "Odds ratio", of=counts),
+        "ci_low": low, "ci_high": high,
+        "p_value": results.estimate("p", "p-value (cluster-robust)", of=counts),
+        "wild_p_value_lpm": results.estimate(
+            "p", "Wild cluster bootstrap p-value (linear probability model)", of=counts,
+            technical=True),
+        "n": results.count("Learners in the model"),
+        "events": results.count("Learners with the outcome", part_of="n"),
+        "clusters": results.count("Clusters", unit=_cluster_unit(cluster), technical=True),
+    }
+    notes = []
+    if n_clusters <= MANY_CLUSTERS:
+        notes.append(f"With only {fmt.count_phrase(n_clusters, 'cluster')}, cluster-robust "
+                     "p-values can be too small, so each term was also checked with a wild "
+                     "cluster bootstrap.")
+    return Result(out, columns, title=f"Early behaviour and the odds of {name} (logistic model)",
+                  design=_design_value(randomised), n="n", kind="drivers.logistic_drivers",
+                  constants={"clusters": _clustering_sentence(cluster, n_clusters)},
+                  notes=tuple(notes))
+
+
+def _cluster_unit(cluster: str) -> str:
+    """What a count of clusters counts: organisations and courses are not people."""
+    return {"organisation": "organisations", "organization": "organisations",
+            "course": "courses"}.get(cluster, "clusters")
+
+
+def _clustering_sentence(cluster: str, n_clusters: int) -> str:
+    return (f"Standard errors are clustered by {_plain_name(cluster)} "
+            f"({fmt.count_phrase(n_clusters, 'cluster')}).")
+
+
+def without_intercept(model):
+    """A model Result (or table) without its :data:`INTERCEPT` row, metadata kept.
+
+    :func:`logistic_drivers` keeps the intercept (the baseline odds, checked against
+    statsmodels); pages and figures about the features show the other terms.
+    """
+    table = results.table_of(model)
+    keep = table["term"] != INTERCEPT
+    return model.where(keep) if isinstance(model, Result) else table.loc[keep]
 
 
 # ---- time-varying Cox
@@ -576,7 +674,7 @@ def time_varying_table(learner_weeks: pd.DataFrame, disengaged: pd.DataFrame, *,
 
 def cox_time_varying(long: pd.DataFrame, *, covariates, id_col: str = "id", start: str = "start",
                      stop: str = "stop", event: str = "event", alpha: float = 0.05,
-                     randomised: bool = False) -> pd.DataFrame:
+                     randomised: bool = False) -> Result:
     """Cox model with time-varying covariates (lifelines ``CoxTimeVaryingFitter``).
 
     Parameters
@@ -588,8 +686,9 @@ def cox_time_varying(long: pd.DataFrame, *, covariates, id_col: str = "id", star
 
     Returns
     -------
-    DataFrame, one row per covariate: term, hazard_ratio (of disengaging, per unit),
-    ci_low, ci_high, p_value, n (learners), events, design.
+    Result, one row per covariate: term, hazard_ratio (of disengaging, per unit), ci_low,
+    ci_high, p_value, n (learners), events (disengagements seen, part of n). Design:
+    observational unless `randomised`.
     """
     from lifelines import CoxTimeVaryingFitter
 
@@ -600,11 +699,25 @@ def cox_time_varying(long: pd.DataFrame, *, covariates, id_col: str = "id", star
     ctv = CoxTimeVaryingFitter(alpha=alpha)
     ctv.fit(df, id_col=id_col, event_col=event, start_col=start, stop_col=stop)
     s, ci = ctv.summary, ctv.confidence_intervals_
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "term": list(s.index), "hazard_ratio": s["exp(coef)"].to_numpy(),
         "ci_low": np.exp(ci.iloc[:, 0].to_numpy()), "ci_high": np.exp(ci.iloc[:, 1].to_numpy()),
         "p_value": s["p"].to_numpy(), "n": int(df[id_col].nunique()),
-        "events": int(df[event].sum()), "design": _design_value(randomised)})
+        "events": int(df[event].sum())})
+    counts = ("n", "events")
+    low, high = results.interval("hazard_ratio", level=1 - alpha)
+    columns = {
+        "term": results.label("Term"),
+        "hazard_ratio": results.estimate("ratio", "Hazard ratio of disengaging (per unit)",
+                                         of=counts),
+        "ci_low": low, "ci_high": high,
+        "p_value": results.estimate("p", "p-value", of=counts),
+        "n": results.count("Learners in the model"),
+        "events": results.count("Learners seen to disengage", part_of="n"),
+    }
+    return Result(out, columns, title="Weekly activity and the hazard of disengaging "
+                  "(Cox model with time-varying covariates)",
+                  design=_design_value(randomised), n="n", kind="drivers.cox_time_varying")
 
 
 # ---- out-of-sample discrimination
@@ -725,7 +838,7 @@ def _fold_table(predict, score, data, group, folds, seed, n_boot, randomised,
 def grouped_cross_validation(table: pd.DataFrame, *, outcome: str, features,
                              group: str = "organisation", folds: int | None = None,
                              n_boot: int = 1000, seed: int = 0, randomised: bool = False,
-                             quality: QualityLog | None = None) -> pd.DataFrame:
+                             quality: QualityLog | None = None) -> Result:
     """Out-of-sample AUC of the logistic model, with folds that keep each organisation whole.
 
     Each fold's organisations are held out; a logistic model (same design as
@@ -742,9 +855,10 @@ def grouped_cross_validation(table: pd.DataFrame, *, outcome: str, features,
 
     Returns
     -------
-    DataFrame, one row per fold and a last row with fold "pooled": fold (str),
-    held_out_groups, train_groups (comma-separated), n, events, auc, ci_low, ci_high
-    (pooled row only), design.
+    Result, one row per fold and a last row with fold "pooled" (the total of the folds):
+    fold (str), held_out_groups, train_groups (comma-separated group names; technical, and
+    anonymised on partner pages), n (learners), events (part of n), auc, ci_low, ci_high
+    (pooled row only). The folds partition the learners; n is ``n``.
     """
     what = "grouped_cross_validation table"
     quality = quality if quality is not None else QualityLog()
@@ -758,9 +872,33 @@ def grouped_cross_validation(table: pd.DataFrame, *, outcome: str, features,
 
     out = _fold_table(predict, lambda s, ix: auc(s, y[ix]), data, group, folds, seed,
                       n_boot, randomised, lambda ix: {"events": int(y[ix].sum())})
-    return out.rename(columns={"score": "auc"})[
-        ["fold", "held_out_groups", "train_groups", "n", "events", "auc", "ci_low", "ci_high",
-         "design"]]
+    out = out.rename(columns={"score": "auc"})[
+        ["fold", "held_out_groups", "train_groups", "n", "events", "auc", "ci_low", "ci_high"]]
+    name = _outcome_words(outcome)
+    groups = _plain_name(group)
+    low, high = results.interval("auc")
+    columns = {
+        "fold": results.label("Fold"),
+        # names of the held-out and training groups: anonymised for partners, who see the
+        # fold number only
+        "held_out_groups": results.organisation(f"Held out ({groups})", technical=True),
+        "train_groups": results.organisation(f"Fitted on ({groups})", technical=True),
+        "n": results.count("Learners scored"),
+        "events": results.count("Learners with the outcome", part_of="n"),
+        "auc": results.estimate("number", "AUC (0.5 is a coin toss, 1 perfect)",
+                                of=("n", "events")),
+        "ci_low": low, "ci_high": high,
+    }
+    how = (f"Each fold holds out one {groups}" if folds is None
+           else f"The {groups}s are split into {folds} folds")
+    return Result(out, columns,
+                  title=f"How well early behaviour tells apart learners with and without {name}, "
+                        f"out of sample",
+                  design=_design_value(randomised), n="n", partition="fold",
+                  total_row=TotalRow("fold", "pooled"), kind="drivers.grouped_cross_validation",
+                  notes=(f"{how}: the model scoring its learners is fitted without them. The "
+                         "pooled row scores every learner this way; its interval comes from "
+                         f"resampling whole {groups}s ({n_boot} resamples).",))
 
 
 def grouped_concordance(durations_table: pd.DataFrame, *, duration: str, event: str, features,
@@ -845,7 +983,7 @@ def _boot_concordance(t, e, pred, codes, g, mult) -> np.ndarray:
 def standardised_effects(table: pd.DataFrame, *, outcome: str, features,
                          cluster: str = "organisation", n_boot: int = 500, alpha: float = 0.05,
                          seed: int = 0, randomised: bool = False,
-                         quality: QualityLog | None = None) -> pd.DataFrame:
+                         quality: QualityLog | None = None) -> Result:
     """Log-odds per standard deviation of each feature, and how firmly the features rank.
 
     Every feature (numeric or boolean; binary ones too, so a 0/1 feature's effect is per SD
@@ -857,10 +995,12 @@ def standardised_effects(table: pd.DataFrame, *, outcome: str, features,
 
     Returns
     -------
-    DataFrame, one row per feature, strongest first: term, effect (log-odds per SD),
-    odds_ratio_per_sd, ci_low, ci_high (percentile interval of the effect), rank (by
-    |effect| in the full data, 1 = strongest), rank_low, rank_high (percentile interval of
-    the rank), n, events, clusters, n_boot, failed_fits, design.
+    Result, one row per feature, strongest first: term, effect (log-odds per SD),
+    odds_ratio_per_sd, ci_low, ci_high (percentile interval of the *effect*, on the log-odds
+    scale), rank (by |effect| in the full data, 1 = strongest), rank_low, rank_high
+    (percentile interval of the rank), n (learners), events (part of n), and the technical
+    clusters, n_boot, failed_fits (said in constant sentences). Design: observational
+    unless `randomised`.
     """
     import statsmodels.api as sm
 
@@ -910,8 +1050,45 @@ def standardised_effects(table: pd.DataFrame, *, outcome: str, features,
         "term": features, "effect": full, "odds_ratio_per_sd": np.exp(full),
         "ci_low": ci[0], "ci_high": ci[1], "rank": rank, "rank_low": rci[0],
         "rank_high": rci[1], "n": len(y), "events": int(y.sum()), "clusters": len(uniq),
-        "n_boot": n_boot, "failed_fits": failed, "design": _design_value(randomised)})
-    return out.sort_values("rank", kind="stable").reset_index(drop=True)
+        "n_boot": n_boot, "failed_fits": failed})
+    out = out.sort_values("rank", kind="stable").reset_index(drop=True)
+    counts = ("n", "events")
+    level = 1 - alpha
+    low, high = results.interval("effect", level=level)
+    rank_low, rank_high = results.interval("rank", level=level)
+    name = _outcome_words(outcome)
+    groups = _plain_name(cluster)
+    setting = {"of": (), "technical": True}  # bootstrap settings: on no count of people
+    columns = {
+        "term": results.label("Term"),
+        "effect": results.estimate("number", "Log-odds per standard deviation",
+                                   of=counts),
+        "odds_ratio_per_sd": results.estimate("ratio", "Odds ratio per standard deviation",
+                                              of=counts),
+        "ci_low": low, "ci_high": high,
+        "rank": results.estimate("number", "Rank by size of effect (1 = strongest)", of=counts),
+        "rank_low": rank_low, "rank_high": rank_high,
+        "n": results.count("Learners in the model"),
+        "events": results.count("Learners with the outcome", part_of="n"),
+        "clusters": results.count("Clusters", unit=_cluster_unit(cluster), technical=True),
+        "n_boot": results.estimate("number", "Bootstrap resamples", **setting),
+        "failed_fits": results.estimate("number", "Resamples whose fit failed", **setting),
+    }
+    failed_words = (f", of which {fmt.count_phrase(failed, 'resample')} whose fit failed "
+                    f"{'was' if failed == 1 else 'were'} left out" if failed else "")
+    constants = {
+        "clusters": f"Resampling is by whole {groups} "
+                    f"({fmt.count_phrase(len(uniq), 'cluster')}).",
+        "n_boot": f"Intervals are {level:.0%} percentile intervals from "
+                  f"{fmt.count_phrase(n_boot, 'bootstrap resample')}{failed_words}.",
+    }
+    return Result(out, columns,
+                  title=f"Size and rank of each early feature's association with {name}, "
+                        "per standard deviation",
+                  design=_design_value(randomised), n="n", constants=constants,
+                  kind="drivers.standardised_effects",
+                  notes=("The interval of the effect is on the log-odds scale (0 is no "
+                         "association); ranks count from the strongest.",))
 
 
 def _ranks(effects) -> np.ndarray:
@@ -921,65 +1098,105 @@ def _ranks(effects) -> np.ndarray:
 
 # ---- words
 
-def describe_cv(cv: pd.DataFrame, *, measure: str = "auc", group: str = "organisation") -> str:
+def describe_cv(cv, *, measure: str = "auc", group: str = "organisation") -> str:
     """A sentence on out-of-sample discrimination (the pooled row of a cross-validation table).
 
-    `group` names what each fold held out (e.g. "organisation", "course").
+    Takes the Result of :func:`grouped_cross_validation` (or the table of
+    :func:`grouped_concordance` with ``measure="concordance"``), as computed or after
+    disclosure control: a hidden pooled estimate is not quoted. `group` names what each
+    fold held out (e.g. "organisation", "course").
     """
-    pooled = cv[cv["fold"] == "pooled"].iloc[0]
-    value, lo, hi = pooled[measure], pooled["ci_low"], pooled["ci_high"]
+    table = results.table_of(cv).reset_index(drop=True)
+    hidden = partial(results.hidden, cv)
+    require_columns(table, ["fold", measure, "ci_low", "ci_high"], "cross-validation table")
+    pooled = np.flatnonzero(table["fold"].astype(str).eq("pooled").to_numpy())
+    if not len(pooled):
+        raise ValueError("cross-validation table: no pooled row (fold 'pooled')")
+    i = int(pooled[0])
     name = "AUC" if measure == "auc" else "concordance"
+    folds = int((table["fold"].astype(str) != "pooled").sum())
+    lead = (f"Scoring learners of each {_plain_name(group)} with a model fitted without it "
+            f"({folds} folds)")
+    if hidden(i, [measure, "ci_low", "ci_high"]):
+        return f"{lead}, there were too few learners to show the {name}."
+    value, lo, hi = (table[c].iloc[i] for c in (measure, "ci_low", "ci_high"))
+    if not fmt.finite(value):
+        return (f"{lead}, the {name} is {fmt.NOT_ESTIMABLE} (the held-out learners do not "
+                "include both outcomes).")
     quality = ("no better than chance" if lo <= 0.5 else "weak" if value < 0.65
                else "moderate" if value < 0.75 else "good")
-    folds = int((cv["fold"] != "pooled").sum())
-    return (f"Scoring learners of each {group.replace('_', ' ')} with a model fitted without it "
-            f"({folds} folds), the {name} was {value:.2f} (95% CI {lo:.2f} to {hi:.2f}): "
+    return (f"{lead}, the {name} was {fmt.estimate_with_interval(value, lo, hi, 'number')}: "
             f"{quality} at telling the two outcomes apart (0.5 is a coin toss, 1 perfect).")
 
 
-
-def describe_drivers(results: pd.DataFrame, *, randomised: bool = False, alpha: float = 0.05,
+def describe_drivers(model, *, randomised: bool = False, alpha: float = 0.05,
                      top: int = 3, outcome: str = "still being engaged") -> str:
-    """Plain-English sentences on the strongest terms of a model table.
+    """Plain-English sentences on the strongest terms of a model Result.
 
-    Takes the output of :func:`logistic_drivers` (odds_ratio), :func:`standardised_effects`
-    (odds_ratio_per_sd) or :func:`cox_time_varying` (hazard_ratio). The `top` terms are
-    those with the smallest p-value (or the best rank); a term whose interval covers 1 is
-    reported as "no clear difference". Unless `randomised`, the sentences speak of
+    Takes the Result of :func:`logistic_drivers` (odds_ratio), :func:`standardised_effects`
+    (odds_ratio_per_sd; its interval, on the log-odds scale, is turned into one of the odds
+    ratio) or :func:`cox_time_varying` (hazard_ratio), as computed or after disclosure
+    control (a term whose estimate is hidden is said to have too few learners, and no
+    hidden number is quoted). The `top` terms are those with the smallest p-value (or the
+    best rank); a term whose interval covers 1 is reported as "no clear difference".
+    Unless `randomised` (or the Result's design is randomised), the sentences speak of
     association ("goes with") and end with a caveat that these are not causes.
     """
+    table = results.table_of(model).reset_index(drop=True)
+    hidden = partial(results.hidden, model)
     ratio = next((c for c in ("odds_ratio", "odds_ratio_per_sd", "hazard_ratio")
-                  if c in results.columns), None)
+                  if c in table.columns), None)
     if ratio is None:
         raise ValueError("results: expected a column odds_ratio, odds_ratio_per_sd or "
-                         f"hazard_ratio; it has {', '.join(results.columns)}")
-    require_columns(results, ["term", "ci_low", "ci_high"], "results")
-    r = results[results["term"] != INTERCEPT]
+                         f"hazard_ratio; it has {', '.join(table.columns)}")
+    require_columns(table, ["term", "ci_low", "ci_high"], "results")
+    randomised = randomised or (isinstance(model, Result) and model.design == "randomised")
+    # the interval may be that of the log-odds (standardised_effects): as one of the ratio
+    interval_of = (model.columns["ci_low"].of if isinstance(model, Result)
+                   else "effect" if ratio == "odds_ratio_per_sd" and "effect" in table
+                   else ratio)
+    log_scale = interval_of == "effect" and interval_of != ratio
+    r = table[table["term"] != INTERCEPT]
     if "p_value" in r.columns:
         r = r.sort_values("p_value", kind="stable")
     elif "rank" in r.columns:
         r = r.sort_values("rank", kind="stable")
-    r = r.head(top)
+    rows = list(r.index[:top])
     level = f"{100 * (1 - alpha):.0f}% CI"
     what = "hazard of disengaging" if ratio == "hazard_ratio" else f"odds of {outcome}"
     label = "HR" if ratio == "hazard_ratio" else "OR"
     unit = " per standard deviation" if ratio == "odds_ratio_per_sd" else ""
     verb = "leads to" if randomised else "goes with"
-    sentences = []
-    for _, row in r.iterrows():
-        nums = f"({label} {row[ratio]:.2f}, {level} {row['ci_low']:.2f} to {row['ci_high']:.2f})"
-        term = str(row["term"]).replace("_", " ")
-        subject = f"A higher {term}{unit}"
-        if row["ci_low"] <= 1 <= row["ci_high"]:
+    sentences, too_few = [], []
+    for i in rows:
+        row = table.iloc[i]
+        term = _plain_name(row["term"])
+        if hidden(i, [ratio, "ci_low", "ci_high", interval_of]):
+            too_few.append(term)
+            continue
+        est, lo, hi = row[ratio], row["ci_low"], row["ci_high"]
+        if log_scale:
+            lo, hi = np.exp(lo), np.exp(hi)
+        decimals = fmt.interval_decimals("ratio", lo, hi, est)
+        nums = (f"({label} {fmt.format_ratio(est, decimals)}, {level} "
+                f"{fmt.format_interval(lo, hi, 'ratio', decimals=decimals)})")
+        if lo <= 1 <= hi:
             sentences.append(f"{term.capitalize()}: no clear difference in the {what} {nums}.")
         else:
-            direction = "higher" if row[ratio] > 1 else "lower"
-            sentences.append(f"{subject} {verb} {direction} {what} {nums}.")
+            direction = "higher" if est > 1 else "lower"
+            sentences.append(f"A higher {term}{unit} {verb} {direction} {what} {nums}.")
         wild = row.get("wild_p_value_lpm")
-        if wild is not None and pd.notna(wild) and (row["p_value"] < alpha) != (wild < alpha):
-            sentences.append(f"With few organisations, the wild cluster bootstrap (p = "
-                             f"{wild:.2f}) does not confirm the cluster-robust test "
-                             f"(p = {row['p_value']:.2f}) for {term}.")
+        p = row.get("p_value")
+        if (wild is not None and p is not None and pd.notna(wild) and pd.notna(p)
+                and not hidden(i, ["wild_p_value_lpm", "p_value"])
+                and (p < alpha) != (wild < alpha)):
+            sentences.append(f"With few organisations, the wild cluster bootstrap "
+                             f"({fmt.p_phrase(wild)}) does not confirm the cluster-robust test "
+                             f"({fmt.p_phrase(p)}) for {term}.")
+    if too_few and not sentences:
+        sentences.append("There are too few learners to show these estimates.")
+    elif too_few:
+        sentences.append(f"Too few learners to show the estimate for {', '.join(too_few)}.")
     if not sentences:
         sentences.append("No terms to describe.")
     if not randomised:

@@ -31,6 +31,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
+import tempfile
+from contextlib import suppress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,15 +352,58 @@ class Dataset:
         return table in self.tables
 
 
+TEMP_FILE = re.compile(r"^\.[^/]+\.[A-Za-z0-9_]+\.tmp$")
+"""A file being written: ``.<final name>.<random>.tmp`` beside it (see :func:`atomic_write`).
+The leading dot and the ``.tmp`` suffix keep it out of every pattern a reader globs for."""
+
+
+def _ordinary_mode(path) -> None:
+    # mkstemp makes the file private (0600); give it the mode a plain open() would.
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def atomic_write(path: str | os.PathLike, write) -> Path:
+    """Write a file so that, interrupted at any point, `path` is absent, the previous file
+    or the new one in full, never part of one.
+
+    `write(tmp)` writes the new content to the temporary path ``.<name>.<random>.tmp`` in
+    the same folder (so the rename is atomic); it is synced to disk and renamed over `path`
+    (``os.replace``). On any error, or Ctrl-C, the temporary file is removed.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())  # on disk before the rename makes it the file
+        _ordinary_mode(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """:func:`atomic_write` of a text file (UTF-8)."""
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    return atomic_write(path, write)
+
+
 def _to_parquet(df: pd.DataFrame, path: Path) -> None:
     out = df.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             # microseconds: Spark rejects nanosecond Parquet timestamps
             out[col] = out[col].dt.as_unit("us")
-    tmp = path.with_suffix(".parquet.tmp")
-    out.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: out.to_parquet(tmp, index=False))
 
 
 def write_dataset(path: str | os.PathLike, tables: dict[str, pd.DataFrame], quality: dict) -> Path:
@@ -372,7 +418,7 @@ def write_dataset(path: str | os.PathLike, tables: dict[str, pd.DataFrame], qual
                                               events["timestamp"].max().isoformat()]}
     quality = {**quality, "tables": {n: int(len(df)) for n, df in tables.items()},
                "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    (path / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
+    atomic_write_text(path / "quality.json", json.dumps(quality, indent=2, default=str))
     return path
 
 

@@ -1,4 +1,5 @@
-"""reports.py: batch file checks, HTML for both audiences, and real papermill + nbconvert runs.
+"""batch.py and publish.py: batch file checks, HTML for both audiences, and real papermill +
+nbconvert runs.
 
 The end-to-end tests (marked slow) run small notebooks written here with nbformat: a
 parameters cell, a matplotlib figure, stdout and stderr output, and one that raises.
@@ -16,9 +17,10 @@ import nbformat
 import pytest
 import yaml
 
-from engagement import reports
+from engagement import batch as batches
+from engagement import display, publish
 from engagement.privacy import scan_html
-from engagement.schema import InputError
+from engagement.schema import InputError, file_md5
 
 PARAMS = 'dataset = "data/processed/demo"\naudience = "researcher"\nmin_group_size = 5\ntitle = "t"'
 FIGURE = ("import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 2))\n"
@@ -67,7 +69,7 @@ def test_load_batch_merges_defaults_names_runs_and_makes_paths_absolute(repo):
         "runs": [{"notebook": "notebooks/00_a.ipynb"},
                  {"notebook": "notebooks/01_b.ipynb", "name": "b",
                   "parameters": {"min_group_size": 10, "title": "./x"}}]})
-    batch = reports.load_batch(config)
+    batch = batches.load_batch(config)
     assert batch.name == "demo" and batch.root == repo.resolve()
     assert batch.out_dir() == repo.resolve() / "outputs" / "demo"
     assert batch.out_dir(repo / "elsewhere") == repo / "elsewhere" / "demo"
@@ -86,7 +88,7 @@ def test_unknown_parameter_is_an_error_before_anything_runs(repo):
         "runs": [{"notebook": "notebooks/00_a.ipynb"},
                  {"notebook": "notebooks/01_b.ipynb", "parameters": {"min_grup_size": 3}}]})
     with pytest.raises(InputError) as err:
-        reports.load_batch(config)
+        batches.load_batch(config)
     message = str(err.value)
     assert "reports.yaml" in message and "'min_grup_size'" in message
     assert "min_group_size" in message          # says what the notebook does declare
@@ -110,7 +112,7 @@ def test_unknown_parameter_is_an_error_before_anything_runs(repo):
 ])
 def test_load_batch_rejects_bad_files_naming_them(repo, config, expected):
     with pytest.raises(InputError, match=expected) as err:
-        reports.load_batch(write_config(repo, config))
+        batches.load_batch(write_config(repo, config))
     assert "reports.yaml" in str(err.value)
 
 
@@ -118,14 +120,14 @@ def test_load_batch_reports_yaml_syntax_errors_with_the_line(repo):
     path = repo / "reports.yaml"
     path.write_text("batch: demo\nruns:\n  - notebook: [unclosed\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"reports.yaml, row \d+: not valid YAML"):
-        reports.load_batch(path)
+        batches.load_batch(path)
 
 
 def test_notebook_without_audience_parameter_is_refused(repo):
     write_notebook(repo / "notebooks" / "c.ipynb", "z = 1", params="dataset = 'x'")
     config = write_config(repo, {"batch": "demo", "runs": [{"notebook": "notebooks/c.ipynb"}]})
     with pytest.raises(InputError, match="audience"):
-        reports.load_batch(config)
+        batches.load_batch(config)
 
 
 def test_repository_reports_yaml_runs_every_notebook_on_the_demo():
@@ -135,7 +137,7 @@ def test_repository_reports_yaml_runs_every_notebook_on_the_demo():
     assert config["defaults"] == {"dataset": "data/processed/demo", "min_group_size": 5}
     run = {r["notebook"] for r in config["runs"]}
     assert {f"notebooks/{p.name}" for p in (root / "notebooks").glob("*.ipynb")} <= run
-    batch = reports.load_batch(root / "reports.yaml")  # parameters checked against notebooks
+    batch = batches.load_batch(root / "reports.yaml")  # parameters checked against notebooks
     assert batch.runs[0].notebook.name == "findings.ipynb"  # the summary heads the index
     fanned = [r for r in batch.runs if r.group is not None]
     assert len(batch.runs) - len(fanned) + bool(fanned) == len(config["runs"])
@@ -166,7 +168,7 @@ def small_dataset(tmp_path):
 
 
 def test_coverage_markdown_states_courses_learners_and_dates(tmp_path):
-    text = reports.coverage_markdown(small_dataset(tmp_path))
+    text = display.coverage_markdown(small_dataset(tmp_path))
     assert text == ("This report covers 2 course(s) (A1, B1) and 2 learner(s) in 3 enrolment(s) "
                     "from 2 organisation(s), with 2 recorded event rows from 3 February 2024 to "
                     "9 March 2024 (UTC). Data: the processed dataset `tiny`, prepared "
@@ -175,12 +177,12 @@ def test_coverage_markdown_states_courses_learners_and_dates(tmp_path):
 
 def test_table_sizes_and_provenance(tmp_path):
     ds = small_dataset(tmp_path)
-    sizes = reports.table_sizes(ds)
+    sizes = display.table_sizes(ds)
     assert sizes["table"].tolist() == ["courses", "learners", "events", "outreach", "outcomes"]
     assert sizes["present"].tolist() == [True, True, True, False, False]
     assert sizes["rows"].tolist()[:3] == [2, 3, 2] and sizes["rows"].isna().tolist()[3:] == [
         True, True]
-    prov = reports.provenance(ds, root=tmp_path).set_index("item")["value"]
+    prov = display.provenance(ds, root=tmp_path).table.set_index("item")["value"]
     assert prov["commit"] == "unavailable"           # tmp_path is not a git checkout
     assert prov["pandas"] == "2.3.3"
     assert prov["raw file moodle/A1.csv"] == "MD5 " + "ab" * 16
@@ -216,8 +218,8 @@ def executed_notebook():
 def test_partner_html_has_no_code_parameters_or_stderr_and_is_offline():
     nb = executed_notebook()
     before = json.dumps(nb, sort_keys=True)
-    partner = reports.to_html(nb, audience="partner", title="r")
-    researcher = reports.to_html(nb, audience="researcher", title="r")
+    partner = publish.to_html(nb, audience="partner", title="r")
+    researcher = publish.to_html(nb, audience="researcher", title="r")
     assert json.dumps(nb, sort_keys=True) == before    # the notebook is not modified
     for text in ("plot_source_line", "min_group_size", "internal_only", "stderr dropped"):
         assert text not in partner
@@ -234,9 +236,9 @@ def test_partner_html_has_no_code_parameters_or_stderr_and_is_offline():
 def test_figure_less_notebook_converts():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("only words")]
-    assert "only words" in reports.to_html(nb, audience="partner", title="t")
+    assert "only words" in publish.to_html(nb, audience="partner", title="t")
     with pytest.raises(ValueError, match="audience"):
-        reports.to_html(nb, audience="public", title="t")
+        publish.to_html(nb, audience="public", title="t")
 
 
 # --- end to end: papermill + nbconvert ------------------------------------------------------
@@ -252,18 +254,19 @@ def batch_run(tmp_path_factory):
                    "print('write to jo.bloggs@example.org about L-0123456789')")
     dataset = root / "data" / "processed" / "demo"
     dataset.mkdir(parents=True)
-    (dataset / "quality.json").write_text(json.dumps({"raw_files": [
-        {"source": "moodle", "file": "ABC.csv", "md5": "0123456789abcdef0123456789abcdef",
-         "rows": 3}]}))
+    raw = root / "data" / "raw" / "demo"
+    raw.mkdir(parents=True)
+    (raw / "ABC.csv").write_text("userid,fullname\n7,Ann Example\n", encoding="utf-8")
+    (dataset / "quality.json").write_text(json.dumps({"raw_dir": "demo", "raw_files": [
+        {"source": "moodle", "file": "ABC.csv", "md5": file_md5(raw / "ABC.csv"), "rows": 1}]}))
     config = write_config(root, {
         "batch": "t", "defaults": {"dataset": "data/processed/demo", "min_group_size": 5},
         "runs": [{"notebook": "notebooks/good.ipynb", "parameters": {"title": "A & <B>"}},
                  {"notebook": "notebooks/bad.ipynb"},
                  {"notebook": "notebooks/leaky.ipynb"}]})
-    batch = reports.load_batch(config)
-    results = reports.run_batch(batch, timeout=120, progress=False)
-    index = reports.write_index(results, batch)
-    return {r.name: r for r in results}, batch.out_dir(), index
+    batch = batches.load_batch(config)
+    results = batches.run_batch(batch, timeout=120, progress=False)
+    return {r.name: r for r in results}, batch.out_dir(), batch.out_dir() / "index.html"
 
 
 @pytest.mark.slow
@@ -287,10 +290,11 @@ def test_parameters_reach_the_notebook_absolute_with_cwd_and_audience(batch_run)
     _, out, _ = batch_run
     partner = (out / "good.partner.html").read_text()
     researcher = (out / "good.researcher.html").read_text()
-    assert "partner-audience-ok abs=True cwd=notebooks" in partner
-    assert "researcher-audience-ok abs=True cwd=notebooks" in researcher
-    executed = nbformat.read(out / "good.partner.ipynb", as_version=4)
-    assert executed.metadata.papermill.parameters["audience"] == "partner"
+    # one execution serves both pages: the notebook is run for both audiences at once
+    assert "both-audience-ok abs=True cwd=notebooks" in partner
+    assert "both-audience-ok abs=True cwd=notebooks" in researcher
+    executed = nbformat.read(out / "good.ipynb", as_version=4)
+    assert executed.metadata.papermill.parameters["audience"] == "both"
 
 
 @pytest.mark.slow
@@ -339,7 +343,7 @@ def test_index_lists_reports_provenance_and_failures(batch_run):
     assert 'href="good.partner.html"' in page and 'href="good.researcher.html"' in page
     assert "cell index 2" in page and "ValueError: deliberate failure" in page
     assert page.count('class="failed"') == 2 and page.count('class="ok"') == 1
-    assert "0123456789abcdef0123456789abcdef" in page                 # raw input MD5
+    assert file_md5(out.parents[1] / "data" / "raw" / "demo" / "ABC.csv") in page  # raw MD5
     assert "pandas" in page and "nbconvert" in page
     assert "A &amp; &lt;B&gt;" in page and "<B>" not in page       # escaped
     assert "data/processed/demo" in page
@@ -352,14 +356,22 @@ def test_main_report_exit_code_and_index_path(tmp_path):
     ok = write_config(tmp_path, {"batch": "ok", "runs": [{"notebook": "notebooks/ok.ipynb"}]})
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        assert reports.main_report(ok, progress=False, timeout=120) == 0
+        # no dataset, so no raw exports to scan for names: only with --no-raw-scan
+        assert batches.main_report(ok, progress=False, timeout=120, raw_scan=False) == 0
     assert stdout.getvalue().strip() == str(tmp_path / "outputs" / "ok" / "index.html")
     assert (tmp_path / "outputs" / "ok" / "ok.partner.html").exists()
+    assert "--no-raw-scan" in (tmp_path / "outputs" / "ok" / "index.html").read_text()
+    with contextlib.redirect_stdout(io.StringIO()):
+        # the same batch with the scan: it cannot run, so the partner page is withheld
+        assert batches.main_report(ok, progress=False, timeout=120) == 1
+    assert not (tmp_path / "outputs" / "ok" / "ok.partner.html").exists()
+    assert (tmp_path / "outputs" / "ok" / "ok.partner.withheld.html").exists()
+    assert "privacy scan could not run" in (tmp_path / "outputs" / "ok" / "index.html").read_text()
 
     failing = write_config(tmp_path, {"batch": "boom",
                                       "runs": [{"notebook": "notebooks/boom.ipynb"}]})
     with contextlib.redirect_stdout(io.StringIO()):
-        assert reports.main_report(failing, progress=False, timeout=120) == 1
+        assert batches.main_report(failing, progress=False, timeout=120) == 1
     assert "ZeroDivisionError" in (tmp_path / "outputs" / "boom" / "index.html").read_text()
 
 
@@ -377,7 +389,7 @@ def test_for_each_fans_a_run_out_over_the_dataset_organisations(repo):
     run = {"notebook": "notebooks/f.ipynb", "name": "findings-for", "for_each": "organisation"}
     config = write_config(repo, {"batch": "demo", "defaults": {"dataset": "data/processed/demo"},
                                  "runs": [{"notebook": "notebooks/00_a.ipynb"}, run]})
-    batch = reports.load_batch(config)
+    batch = batches.load_batch(config)
     assert [(r.name, r.group) for r in batch.runs] == [
         ("00_a", None), ("findings-for-acme", "Acme"),
         ("findings-for-st-annes-hospice", "St Anne's Hospice")]
@@ -385,7 +397,7 @@ def test_for_each_fans_a_run_out_over_the_dataset_organisations(repo):
     bad = write_config(repo, {"batch": "demo", "defaults": {"dataset": "data/processed/demo"},
                               "runs": [{**run, "for_each": "title_typo"}]})
     with pytest.raises(InputError, match="`for_each` must name a parameter"):
-        reports.load_batch(bad)
+        batches.load_batch(bad)
 
 
 def test_for_each_without_its_dataset_is_an_error_unless_optional(repo):
@@ -394,9 +406,81 @@ def test_for_each_without_its_dataset_is_an_error_unless_optional(repo):
     absent = {"dataset": "data/processed/absent"}
     config = write_config(repo, {"batch": "demo", "defaults": absent, "runs": [run]})
     with pytest.raises(InputError, match="needs the run's dataset"):
-        reports.load_batch(config)
+        batches.load_batch(config)
     config = write_config(repo, {"batch": "demo", "defaults": absent,
                                  "runs": [{**run, "optional": True}]})
-    (only,) = reports.load_batch(config).runs
+    (only,) = batches.load_batch(config).runs
     assert only.optional and only.group is None
-    assert reports._skip(only).skipped.startswith("optional run skipped")
+    assert batches._skip(only).skipped.startswith("optional run skipped")
+
+
+# --- fail closed ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [True, False, "5", 5.0, 0, 1, 2, -5, None])
+def test_min_group_size_below_three_or_not_a_whole_number_is_refused_before_anything_runs(
+        repo, value):
+    config = write_config(repo, {"batch": "demo", "defaults": {"min_group_size": value},
+                                 "runs": [{"notebook": "notebooks/00_a.ipynb"}]})
+    with pytest.raises(InputError, match="min_group_size must be") as err:
+        batches.load_batch(config)
+    assert "reports.yaml, row 3" in str(err.value)      # the line of the default
+    run = {"notebook": "notebooks/00_a.ipynb", "parameters": {"min_group_size": value}}
+    with pytest.raises(InputError, match="min_group_size must be"):
+        batches.load_batch(write_config(repo, {"batch": "demo", "runs": [run]}))
+    assert not (repo / "outputs").exists()
+
+
+def test_min_group_size_of_three_or_more_is_accepted(repo):
+    config = write_config(repo, {"batch": "demo", "defaults": {"min_group_size": 3},
+                                 "runs": [{"notebook": "notebooks/00_a.ipynb"}]})
+    assert batches.load_batch(config).runs[0].parameters["min_group_size"] == 3
+
+
+def test_a_second_batch_on_a_locked_folder_stops_with_a_message(tmp_path):
+    out = tmp_path / "demo"
+    out.mkdir()
+    with batches.lock(out) as held:
+        assert held.read_text().split()[0] == str(__import__("os").getpid())
+        with pytest.raises(batches.BatchLocked, match="another batch .* is writing"):
+            with batches.lock(out):
+                pass
+    assert not held.exists()                      # released
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / batches.LOCK_NAME).write_text(dead + "\n")
+    with batches.lock(tmp_path) as held:
+        assert held.read_text().split()[0] != dead
+
+
+def test_a_new_batch_removes_the_pages_of_runs_no_longer_in_it(tmp_path):
+    for name in ("old.partner.html", "old.researcher.html", "old.ipynb", "old.partner.pdf",
+                 "old.partner.withheld.html", "index.html", ".old.partner.html.abc123.tmp"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "notes.txt").write_text("kept")
+    removed = {p.name for p in batches.clear_folder(tmp_path)}
+    assert "notes.txt" not in removed and (tmp_path / "notes.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_partner_page_is_named_only_after_its_scan(tmp_path, monkeypatch):
+    """Interrupted during the scan, a batch leaves no *.partner.html: the page exists only
+    in memory until it has passed."""
+    nb = executed_notebook()
+    run = batches.Run(name="r", notebook=tmp_path / "r.ipynb", parameters={})
+    result = batches.RunResult(name="r", notebook=run.notebook, parameters={})
+
+    def killed(*args, **kwargs):
+        assert not list(tmp_path.glob("*.partner*")), "written before its scan"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish, "scan_partner", killed)
+    with pytest.raises(KeyboardInterrupt):
+        batches._publish(run, nb, result, tmp_path, (), False, {})
+    assert (tmp_path / "r.researcher.html").exists()
+    assert not list(tmp_path.glob("*partner*")) and not list(tmp_path.glob(".*.tmp"))
