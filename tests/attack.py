@@ -44,7 +44,8 @@ class Cell:
 
 
 def _labels(res: Result) -> list[str]:
-    return [c for c, col in res.columns.items() if col.kind in ("label", "organisation")]
+    return [c for c, col in res.columns.items()
+            if col.kind in ("label", "organisation") and not col.technical]
 
 
 def _people(res: Result) -> list[str]:
@@ -198,13 +199,47 @@ class Attack:
                         self.le.append(({v: 1.0}, float(max(ok))))
                         self.le.append(({v: -1.0}, -float(min(ok))))
 
+    # The same quantity under another kind: an organisation's "came back within 14 days of
+    # a first session" rows are return-after-k's k = 1 row, split by organisation.
+    SAME = {("findings.organisation_comparisons", "retention"):
+            ("retention.return_after_k", {"k": 1}, {"n": "at_risk", "x": "returned"})}
+
+    def _across_kinds(self, p: int, t: int, res: Result) -> bool:
+        """Equations from :data:`SAME`; True when `res` was handled here."""
+        if res.kind != "findings.organisation_comparisons":
+            return False
+        table = res.table
+        for question in table["question"].unique():
+            target = self.SAME.get((res.kind, question))
+            rows = [i for i in range(len(table)) if table["question"].iloc[i] == question]
+            found = None
+            if target is not None:
+                kind, where, names = target
+                for q, other_page in enumerate(self.pages):
+                    for u, other in enumerate(other_page):
+                        if other.kind == kind and other.partition is None:
+                            hit = [i for i in range(len(other.table)) if all(
+                                other.table[c].iloc[i] == v for c, v in where.items())]
+                            if hit:
+                                found = (q, u, hit[0], names)
+            for column in ("n", "x"):
+                coef = {self.index[Cell(p, t, i, column)]: 1.0 for i in rows}
+                if found is not None:
+                    q, u, i, names = found
+                    total = self.index[Cell(q, u, i, names[column])]
+                else:
+                    total = self._free()
+                coef[total] = coef.get(total, 0.0) - 1.0
+                self.eq.append((coef, 0.0))
+        return True
+
     def _across_pages(self) -> None:
         """A partitioned Result sums, per key, to the same cells of an unpartitioned Result of
         the same kind on another page; with none, to an unknown public total."""
         for p, page in enumerate(self.pages):
             for t, res in enumerate(page):
                 part = res.partition
-                if part is None:
+                if part is None or self._across_kinds(p, t, res):
                     continue
                 keys_cols = [c for c in _labels(res) if c != part]
                 tr = res.total_row

@@ -283,6 +283,7 @@ def test_failing_notebook_does_not_stop_the_batch(batch_run):
     assert (out / "bad.researcher.html").exists()          # what can be written, is
     assert "deliberate failure" in (out / "bad.researcher.html").read_text()
     assert not (out / "bad.partner.html").exists()
+    assert not (out / "bad.partner.pdf").exists() and bad.pdf is None
 
 
 @pytest.mark.slow
@@ -332,7 +333,21 @@ def test_leak_in_output_fails_the_partner_scan(batch_run):
     assert any(f.message.startswith("privacy scan:") for f in leaky.failures)
     assert not (out / "leaky.partner.html").exists()
     assert (out / "leaky.partner.withheld.html").exists()
+    assert not list(out.glob("leaky*.pdf")) and leaky.pdf is None   # withheld: not printed
     assert "jo.bloggs@example.org" not in index.read_text()  # the index does not quote it
+
+
+@pytest.mark.slow
+def test_the_partner_page_that_passed_is_also_a_pdf(batch_run):
+    results, out, index = batch_run
+    good = results["good"]
+    if any(note.startswith("PDF not written: chromium not found") for note in good.notes):
+        pytest.skip("no chromium here: the run says so and the HTML is published")
+    assert good.pdf == out / "good.partner.pdf" and good.ok
+    assert good.pdf.read_bytes().startswith(b"%PDF-")
+    assert not [n for n in good.notes if n.startswith("PDF")]
+    assert 'href="good.partner.pdf">PDF</a>' in index.read_text()
+    assert sorted(p.name for p in out.glob("*.pdf")) == ["good.partner.pdf"]
 
 
 @pytest.mark.slow
@@ -357,9 +372,11 @@ def test_main_report_exit_code_and_index_path(tmp_path):
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         # no dataset, so no raw exports to scan for names: only with --no-raw-scan
-        assert batches.main_report(ok, progress=False, timeout=120, raw_scan=False) == 0
+        assert batches.main_report(ok, progress=False, timeout=120, raw_scan=False,
+                                   pdf=False) == 0
     assert stdout.getvalue().strip() == str(tmp_path / "outputs" / "ok" / "index.html")
     assert (tmp_path / "outputs" / "ok" / "ok.partner.html").exists()
+    assert not list((tmp_path / "outputs" / "ok").glob("*.pdf"))    # --no-pdf
     assert "--no-raw-scan" in (tmp_path / "outputs" / "ok" / "index.html").read_text()
     with contextlib.redirect_stdout(io.StringIO()):
         # the same batch with the scan: it cannot run, so the partner page is withheld

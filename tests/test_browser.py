@@ -6,12 +6,18 @@ the network blocked and must show no console error, no failed or external reques
 image loaded and at least one table. A full-page screenshot of each is kept in
 ``outputs/browser-check/`` for a person to look at.
 
+Every page also has a title, a way back to the index and contents; every partner page
+fits its width on screen (1280 px) and on A4 (print emulation, 794 px), and was printed to
+a PDF whose text can be read back.
+
 Playwright never downloads a browser here (no `playwright install`): it drives
 /usr/bin/chromium, which .ci/run installs with apt when missing.
 """
 
 import os
 import shutil
+import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -30,6 +36,7 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright not importable (pip install -e '.[test]')")
 
 from conftest import DEMO_NOTEBOOKS, SMALL  # noqa: E402
+from test_publish import Page, check_page_outline  # noqa: E402
 
 SCREENSHOTS = REPO / "outputs" / "browser-check"
 AUDIENCES = ("partner", "researcher")
@@ -209,3 +216,147 @@ def test_the_check_catches_a_broken_page(browser, tmp_path):
     clean_page.write_text('<!DOCTYPE html><html><body><img src="data:image/png;base64,' + png
                           + '"><table><tr><td>1</td></tr></table></body></html>')
     assert check_page(browser, clean_page).problems() == []
+
+
+# --- the pages' outline, layout and PDF ----------------------------------------------------
+
+def _reports(batch) -> list[Path]:
+    return sorted(p for p in batch.out.glob("*.html") if p.name != "index.html")
+
+
+def _partner_pages(batch) -> list[Path]:
+    return sorted(batch.out.glob("*.partner.html"))
+
+
+def test_every_page_has_a_title_a_way_back_and_contents(batch):
+    pages = _reports(batch)
+    assert len(pages) == 2 * (len(DEMO_NOTEBOOKS) + ORGANISATIONS)
+    for path in pages:
+        read = check_page_outline(path.read_text(encoding="utf-8"), name=path.name)
+        assert read.h1, f"{path.name}: no <h1>"
+        assert read.title != path.name.split(".")[0], f"{path.name}: titled by its file name"
+        assert read.h2 and read.toc, f"{path.name}: no contents"
+    # an organisation's page is titled by its own h1 (which names the organisation)
+    for result in batch.results.values():
+        if result.group is not None:
+            title = Page(result.html["partner"].read_text(encoding="utf-8")).title
+            assert title == Page(result.html["researcher"].read_text(encoding="utf-8")).title
+            assert result.group in title, f"{result.name}: title {title!r} names no organisation"
+
+
+def test_the_index_starts_with_the_findings_and_says_what_each_report_answers(batch):
+    from engagement.publish import REPORT_DESCRIPTIONS
+
+    page = (batch.out / "index.html").read_text(encoding="utf-8")
+    body = page[page.index("<body>"):]
+    start = body.index("Start here")
+    assert start < body.index('href="findings.partner.html"') < body.index("<table")
+    for stem in DEMO_NOTEBOOKS:
+        assert REPORT_DESCRIPTIONS[stem] in body, stem
+        assert body.index(f'href="{stem}.partner.html"') < body.index("<table"), stem
+    assert body.count("<h3>For ") == ORGANISATIONS
+    assert "On real data" not in body   # every run of the demo batch is on its own data
+
+
+# What sticks out sideways: the document, and any element that scrolls or clips (overflow
+# not visible), any table, pre or output area wider than its box, any table wider than
+# what holds it.
+_OVERFLOW_JS = """() => {
+  const out = [];
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+    (typeof e.className === 'string' && e.className
+     ? '.' + e.className.split(/\\s+/).join('.') : '');
+  for (const e of document.querySelectorAll('body *')) {
+    if (!e.clientWidth) continue;
+    const ox = getComputedStyle(e).overflowX;
+    const boxed = e.matches(
+      'table, pre, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output');
+    if ((ox !== 'visible' || boxed) && e.scrollWidth > e.clientWidth + 1)
+      out.push(`${name(e)}: scrollWidth ${e.scrollWidth} > clientWidth ${e.clientWidth}`);
+    if (e.tagName === 'TABLE' && e.parentElement &&
+        e.getBoundingClientRect().width > e.parentElement.clientWidth + 1)
+      out.push(`${name(e)}: ${Math.round(e.getBoundingClientRect().width)} px wide in ` +
+               `${e.parentElement.clientWidth} px`);
+  }
+  const doc = document.documentElement.scrollWidth;
+  if (doc > window.innerWidth) out.push(`document: ${doc} px wide in ${window.innerWidth} px`);
+  return out;
+}"""
+
+
+def overflow_problems(browser, path: Path, *, media: str, width: int) -> list[str]:
+    """What sticks out sideways on `path` at `width` px with the `media` emulated."""
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+                  else r.abort())
+    try:
+        page = context.new_page()
+        page.emulate_media(media=media)
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        return [f"{path.name} ({media}, {width} px): {p}" for p in page.evaluate(_OVERFLOW_JS)]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("media, width", [("screen", 1280), ("print", 794)])
+def test_partner_pages_fit_their_width_on_screen_and_on_a4(browser, batch, media, width):
+    pages = _partner_pages(batch)
+    assert len(pages) == len(DEMO_NOTEBOOKS) + ORGANISATIONS
+    problems = [p for path in pages for p in overflow_problems(browser, path, media=media,
+                                                                 width=width)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_overflow_check_catches_a_wide_table(browser, tmp_path):
+    page = tmp_path / "wide.html"
+    page.write_text('<!DOCTYPE html><html><body><div style="overflow:auto"><table><tr>'
+                    + "<td>" + "x" * 400 + "</td></tr></table></div></body></html>")
+    problems = overflow_problems(browser, page, media="screen", width=800)
+    assert any("div" in p and "scrollWidth" in p for p in problems), problems
+
+
+def _pdf_text(path: Path) -> str:
+    pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDFs (pip install -e '.[test]')")
+    text = "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def test_every_partner_page_is_also_a_pdf_with_its_text(batch):
+    pages = _partner_pages(batch)
+    notes = [f"{n}: {note}" for n, r in batch.results.items() for note in r.notes
+             if note.startswith("PDF")]
+    assert notes == []
+    for path in pages:
+        pdf = path.with_suffix(".pdf")
+        assert pdf.exists(), f"{pdf.name} was not written"
+        assert batch.results[path.name.split(".")[0]].pdf == pdf
+        assert pdf.read_bytes()[:5] == b"%PDF-", pdf.name
+        h1 = " ".join(unicodedata.normalize("NFKC", Page(path.read_text(
+            encoding="utf-8")).h1[0]).split())
+        assert h1 in _pdf_text(pdf), f"{pdf.name}: the title {h1!r} is not text in the PDF"
+    assert not list(batch.out.glob("*.researcher.pdf"))
+    assert not [p.name for p in batch.out.iterdir() if p.name.startswith(".")]
+
+
+def test_the_printer_uses_one_browser_for_every_page_and_prints_a4(tmp_path):
+    from engagement import batch as batches
+
+    html = ('<!DOCTYPE html><html><head><title>t</title></head><body><h1>Page {n} on A4'
+            '</h1><img src="https://example.org/x.png"><p>{text}</p></body></html>')
+    with batches.PdfPrinter() as printer:
+        printer.write(html.format(n=0, text="warm-up"), tmp_path / "0.partner.pdf")
+        browser = printer._browser
+        start = time.perf_counter()
+        for n in range(1, 4):
+            printer.write(html.format(n=n, text="words " * 400), tmp_path / f"{n}.partner.pdf")
+        per_page = (time.perf_counter() - start) / 3
+        assert printer._browser is browser          # not one browser per page
+    assert printer._executor is None                 # closed with the batch
+    print(f"PDF: {per_page:.2f} s per page")
+    pypdf = pytest.importorskip("pypdf")
+    for n in range(4):
+        pdf = pypdf.PdfReader(tmp_path / f"{n}.partner.pdf")
+        box = pdf.pages[0].mediabox
+        assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2  # A4
+        assert f"Page {n} on A4" in _pdf_text(tmp_path / f"{n}.partner.pdf")
+    assert per_page < 5, f"{per_page:.1f} s per page"

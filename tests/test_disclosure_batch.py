@@ -42,7 +42,8 @@ def stored(path) -> list[tuple[Result, Result]]:
         by = {"researcher": [], "partner": []}
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if MIME in data:
+            if MIME in data and data[MIME].get("kind") != "display.provenance":
+                # (the provenance table is the researcher's footer: partners get a line)
                 by[publish.output_audience(output)].append(Result.from_dict(data[MIME]))
         assert len(by["researcher"]) == len(by["partner"]), path.name
         pairs += list(zip(by["researcher"], by["partner"]))

@@ -467,8 +467,14 @@ def test_describe_drivers_speaks_of_association():
                                   ci_high=[0.8, 0.9, 1.1]))
     assert "goes with lower odds" in drivers.describe_drivers(lower)
     shaky = drivers.describe_drivers(_model(_drivers_table(wild_p_value_lpm=[0.02, 0.2, 0.6])))
-    assert ("With few organisations, the wild cluster bootstrap (p = 0.20) does not confirm "
+    # worded by the actual clustering: the number of clusters when the table has it
+    assert ("With few clusters, the wild cluster bootstrap (p = 0.20) does not confirm "
             "the cluster-robust test (p = 0.002) for forum posts.") in shaky
+    counted = _model(_drivers_table(wild_p_value_lpm=[0.02, 0.2, 0.6]))
+    counted = Result(counted.table.assign(clusters=6),
+                     {**counted.columns, "clusters": results.count("Clusters", unit="courses")},
+                     title="model", design="observational", n="n")
+    assert "With only 6 clusters, the wild cluster bootstrap" in drivers.describe_drivers(counted)
     with pytest.raises(ValueError, match="odds_ratio"):
         drivers.describe_drivers(res.drop(columns="odds_ratio"))
     # the same sentence on a partner page when nothing is small

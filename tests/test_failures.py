@@ -113,7 +113,7 @@ def test_cli_report_exits_non_zero_and_its_index_names_the_failing_cell(tmp_path
     index = (out / "index.html").read_text(encoding="utf-8")
     assert_complete_page(out / "index.html")
     rows = {re.search(r"<strong>([^<]+)</strong>", row).group(1): row
-            for row in re.findall(r"<tr>.*?</tr>", index, flags=re.S) if "<strong>" in row}
+            for row in re.findall(r"<tr\b[^>]*>.*?</tr>", index, flags=re.S) if "<strong>" in row}
     assert list(rows) == ["first", "bad", "last"]
     assert 'class="ok"' in rows["first"] and 'class="ok"' in rows["last"]
     bad = rows["bad"]

@@ -4,6 +4,7 @@ Real components throughout: the demo writes real CSV exports, prepare writes rea
 papermill executes the real notebooks on the python3 kernel and nbconvert writes the HTML.
 """
 
+import html
 import json
 import re
 import subprocess
@@ -143,9 +144,9 @@ def test_blended_community_and_drivers_reports_run_on_the_demo(processed, tmp_pa
     names = set(schema.read_dataset(processed).learners["organisation"].dropna())
     drivers_report = (out / "06_drivers.partner.html").read_text()
     assert "pooled" in drivers_report  # the cross-validation folds, numbered, not named
-    for html in (blended, social, drivers_report):
-        assert privacy.scan_html(html, extra_terms=names) == []
-        assert html.count("data:image/png;base64") >= 2
+    for page in (blended, social, drivers_report):
+        assert privacy.scan_html(page, extra_terms=names) == []
+        assert page.count("data:image/png;base64") >= 2
     # one dot per person: the network drawing is for researchers only
     assert "Reply network of" in (out / "05_community.researcher.html").read_text()
     assert "Reply network of" not in social
@@ -182,8 +183,15 @@ def test_findings_fan_out_one_report_per_organisation(processed, tmp_path):
         partner = (out / f"{run.name}.partner.html").read_text()
         others = [n for n in names if n != run.group]
         assert privacy.scan_html(partner, extra_terms=others) == []
-        assert run.group.replace("'", "&#x27;") in partner or run.group in partner
-        assert f"For {run.group}".replace("'", "&#x27;") in index
+        assert run.group in html.unescape(partner)
+        assert f"For {run.group}" in html.unescape(index)
+
+
+def _stored(nb, kind):
+    """The Results of `kind` a notebook stored (researcher versions), in page order."""
+    from engagement import publish
+
+    return [r for r in publish.stored_results(nb, "researcher") if r.kind == kind]
 
 
 def _markdown_outputs(nb) -> str:
@@ -191,45 +199,41 @@ def _markdown_outputs(nb) -> str:
                      for o in c.get("outputs", []) if "text/markdown" in o.get("data", {}))
 
 
-def _findings_sentences(path) -> list[str]:
-    """The findings' headline sentences, computed here straight from the library."""
-    from engagement import activity, blended, channels, community, retention
+def _run_findings(path, out):
+    import papermill
 
-    ds = schema.read_dataset(path)
-    events, outcomes = ds.events, ds.tables.get("outcomes")
-    returns = retention.return_after_k(activity.sessions(ds.path / "events.parquet"), ds.learners,
-                                       ds.courses, outcomes=outcomes, k_max=3, within_days=14)
-    durations = retention.disengagement(activity.learner_days(events), ds.learners, ds.courses,
-                                        outcomes, idle_days=28)
-    posts = channels.social_posts(ds.outreach, campaign="Spring 2026 recruitment")
-    paired = channels.paired_by_message(posts.dropna(subset=["message"]), seed=0, randomised=True)
-    lift = blended.attendance_lift(blended.session_panel(events, ds.learners, ds.courses, outcomes))
-    landmark = community.landmark_table(community.week_one_positions(events), durations)
-    return [retention.describe_return_after_k(returns, k=1),
-            retention.describe_survival(retention.median_survival(retention.kaplan_meier(durations))),
-            channels.describe_paired(paired, randomised=True),
-            blended.describe_lift(lift),
-            community.describe_landmark(community.landmark_hazard(landmark))]
+    return papermill.execute_notebook(str(REPO / "notebooks" / "findings.ipynb"), str(out),
+                                      parameters={"dataset": str(path)}, kernel_name="python3",
+                                      cwd=str(REPO / "notebooks"), progress_bar=False)
 
 
 def test_findings_numbers_are_the_library_numbers_for_two_seeds(processed, tmp_path):
-    import papermill
+    """The findings page's tables are the headlines' Results, read back as data."""
+    from engagement import findings
 
     other = tmp_path / "raw"
     demo.write_demo(other, **{**SMALL, "seed": 11})
     datasets = [processed, clean.prepare("demo", other, name="demo11",
                                          processed_root=tmp_path / "processed")]
-    texts = []
+    shares = []
     for i, path in enumerate(datasets):
-        out = tmp_path / f"findings{i}.ipynb"
-        nb = papermill.execute_notebook(str(REPO / "notebooks" / "findings.ipynb"), str(out),
-                                        parameters={"dataset": str(path)}, kernel_name="python3",
-                                        cwd=str(REPO / "notebooks"), progress_bar=False)
-        text = _markdown_outputs(nb)
-        texts.append(text)
-        for sentence in _findings_sentences(path):
-            assert sentence in text
-    assert texts[0] != texts[1]  # two different communities, two different sets of numbers
+        nb = _run_findings(path, tmp_path / f"findings{i}.ipynb")
+        heads = findings.headlines(schema.read_dataset(path), campaign="Spring 2026 recruitment")
+        (recommended,) = _stored(nb, "findings.recommendations")
+        assert recommended.table["found"].tolist() == [findings.summary_sentence(h)
+                                                       for h in heads]
+        for head in heads:
+            if head.result is None:
+                continue
+            # the headline's number, its interval: the same in the table the page stored
+            (stored,) = [r for r in _stored(nb, head.result.kind)][:1]
+            label = next(c for c, col in head.result.columns.items() if col.kind == "label")
+            key = head.result.table[label].iloc[head.row]
+            row = stored.table[stored.table[label] == key].iloc[0]
+            for column in (head.estimate, head.low, head.high):
+                assert row[column] == pytest.approx(head.value(column), rel=1e-9), column
+        shares.append(heads[0].value("share"))
+    assert shares[0] != shares[1]  # two different communities, two different numbers
 
 
 NULL_SEED = 1  # seeds 0, 7 and 9 of 0-9 show a chance "clear" result somewhere (see below)
@@ -245,35 +249,31 @@ def test_findings_say_no_clear_difference_for_every_planted_effect_when_none_is_
     other headline covered "no difference" on every seed. This test pins one of the seeds
     where none did, so a change that manufactures an effect is caught.
     """
-    import papermill
-
-    from engagement import drivers
+    from engagement import drivers, findings
 
     raw = tmp_path / "raw"
     demo.write_demo(raw, seed=NULL_SEED, effects=0)
     path = clean.prepare("demo", raw, name="null", processed_root=tmp_path / "processed")
-    nb = papermill.execute_notebook(str(REPO / "notebooks" / "findings.ipynb"),
-                                    str(tmp_path / "findings.ipynb"),
-                                    parameters={"dataset": str(path)}, kernel_name="python3",
-                                    cwd=str(REPO / "notebooks"), progress_bar=False)
+    nb = _run_findings(path, tmp_path / "findings.ipynb")
+    heads = findings.headlines(schema.read_dataset(path), campaign="Spring 2026 recruitment")
+    compared = [h for h in heads if h.null is not None]
+    assert [h.question for h in compared] == ["channels", "blended", "community", "drivers"]
+    for head in compared:
+        assert findings.verdict(head) == "no clear difference", head.question
+    # the page says so: its recommendations table, read back as data
+    (recommended,) = _stored(nb, "findings.recommendations")
+    said = dict(zip(recommended.table["question"], recommended.table["how_sure"]))
+    for head in compared:
+        assert said[head.heading].startswith("Not sure"), head.question
+    # every channel of the split test, within message, and every pair of e-mail variants
+    paired = next(h for h in heads if h.question == "channels").result.table
+    assert ((paired["ci_low"] <= 0) & (paired["ci_high"] >= 0)).all()
     text = _markdown_outputs(nb)
-    for channel in ("linkedin", "x"):  # the split test, within message
-        assert re.search(rf"{channel} and facebook show no clear difference", text, re.I), channel
     pairs = re.findall(r"There was no clear difference between (\w+) and (\w+)", text)
     assert sorted(map(sorted, pairs)) == [["A", "B"], ["A", "C"], ["B", "C"]]  # e-mail test
-    assert "Attending all sessions made no clear difference" in text  # attendance lift
-    assert "had no clearly different hazard of disengaging" in text  # week-one peer reply
-    for planted in ("replies received", "colleague activity"):
-        assert not re.search(rf"A higher {planted} (goes with|leads to)", text), planted
 
     # the drivers' table behind that sentence: both planted drivers' intervals cover 1
-    ds = schema.read_dataset(path)
-    features = drivers.early_features(ds.events, ds.learners, window_days=7)
-    later = drivers.later_outcomes(features, ds.events, ds.learners, ds.courses,
-                                   ds.tables.get("outcomes"), later_weeks=(4, 8), idle_days=28)
-    model = drivers.logistic_drivers(features.merge(later, on=["learner_id", "course"]),
-                                     outcome="active_later",
-                                     features=drivers.default_features(features),
-                                     cluster="organisation", seed=0).set_index("term")
+    model = next(h for h in heads if h.question == "drivers").result.table.set_index("term")
     for term in ("replies_received", "colleague_activity"):
         assert model.loc[term, "ci_low"] <= 1 <= model.loc[term, "ci_high"], term
+    assert drivers.INTERCEPT in model.index

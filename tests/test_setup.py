@@ -23,6 +23,7 @@ LAYERS = [
     {"retention"},
     {"channels", "blended", "community"},
     {"drivers"},
+    {"findings"},
     {"privacy", "plots"},
     {"display"},
     {"publish"},

@@ -29,7 +29,12 @@ each audience, see :mod:`engagement.display`), and written to ``outputs/<batch>/
 - ``<name>.researcher.html`` and ``<name>.partner.html``, by :mod:`engagement.publish`; the
   partner page gets its name only after passing the scan, else it is
   ``<name>.partner.withheld.html`` and the run fails;
-- ``index.html``: every report, its parameters, provenance, run time and status.
+- ``<name>.partner.pdf``: the partner page that passed, printed on A4 by Debian's chromium
+  through Playwright (:class:`PdfPrinter`, one browser for the whole batch); without
+  chromium or Playwright the run gets a note instead ("PDF not written: chromium not
+  found") and does not fail; ``pdf=False`` (``--no-pdf``) prints nothing;
+- ``index.html``: where to start, every report with what it answers, its parameters,
+  provenance, run time and status.
 
 Fail closed: ``min_group_size`` must be a whole number of at least 3 in every run (checked
 before anything runs); a raw-name scan that cannot run (the dataset's raw exports not
@@ -43,10 +48,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import sys
 import time
 import warnings
-from contextlib import contextmanager, suppress
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +63,7 @@ import yaml
 
 from engagement import privacy, publish
 from engagement.publish import dataset_file
-from engagement.schema import TEMP_FILE, InputError, _ordinary_mode
+from engagement.schema import TEMP_FILE, InputError, _ordinary_mode, atomic_write
 
 _TOP_KEYS = ("batch", "defaults", "runs", "scan_terms")
 _RUN_KEYS = ("notebook", "name", "parameters", "optional", "for_each")
@@ -91,6 +98,7 @@ class Batch:
     root: Path
     runs: tuple[Run, ...]
     scan_terms: tuple[str, ...] = ()
+    defaults: dict = field(default_factory=dict)  # its default parameters (paths absolute)
 
     def out_dir(self, output_root: str | os.PathLike | None = None) -> Path:
         """The batch's folder: ``<output_root>/<batch>``, by default ``<root>/outputs/<batch>``."""
@@ -139,6 +147,7 @@ class RunResult:
     leaks: list[dict] = field(default_factory=list)            # privacy.scan_html findings
     raw_files: list[dict] = field(default_factory=list)        # from <dataset>/quality.json
     withheld: Path | None = None                               # partner HTML that failed
+    pdf: Path | None = None                                    # the partner page as PDF
     skipped: str | None = None                                 # why an optional run did not run
     group: str | None = None                                   # see Run.group
 
@@ -338,7 +347,9 @@ def load_batch(path: str | os.PathLike) -> Batch:
             runs.append(Run(name=fanned, notebook=notebook, parameters={**params, for_each: value},
                             optional=optional, group=value))
     return Batch(name=name, config=config, root=root, runs=tuple(runs),
-                 scan_terms=tuple(terms))
+                 scan_terms=tuple(terms),
+                 defaults={str(k): _resolve(v, root) if _is_path_parameter(str(k), v) else v
+                           for k, v in defaults.items()})
 
 
 def _slug(value: str) -> str:
@@ -522,10 +533,143 @@ def researcher_checks(page: str) -> list[Failure]:
     return failures
 
 
+# --- partner pages on paper ----------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser here
+PDF_TIMEOUT_MS = 60_000               # to load and print one page
+
+
+class PdfUnavailable(RuntimeError):
+    """No PDF can be printed in this batch: chromium or Playwright is missing, or chromium
+    does not start."""
+
+
+def find_chromium() -> Path | None:
+    """Debian's chromium (``/usr/bin/chromium``), else a ``chromium`` on the PATH."""
+    if CHROMIUM.is_file():
+        return CHROMIUM
+    found = shutil.which("chromium")
+    return Path(found) if found else None
+
+
+class PdfPrinter:
+    """Prints pages to A4 PDF with Debian's chromium through Playwright (imported lazily).
+
+    One browser serves the whole batch: started at the first page, closed by
+    :meth:`close` (or leaving the ``with`` block). It runs in a thread of its own, since
+    Playwright's sync API marks its event loop as running in the thread that uses it, where
+    papermill runs its own. Each page is loaded from its HTML (``set_content``) in a
+    context with JavaScript off and every request blocked (the pages are self-contained),
+    and printed with ``page.pdf(format="A4", print_background=True)``.
+    """
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._browser = None   # (playwright, browser, context), used in the thread only
+        self.unavailable: str | None = None   # why no PDF can be printed, once known
+
+    def __enter__(self) -> PdfPrinter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        # Ctrl-C reached chromium too (same process group): do not wait on it
+        self.close(wait=kind is None or issubclass(kind, Exception))
+
+    def _start(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise PdfUnavailable("chromium not found (Playwright is not installed)") from None
+        executable = find_chromium()
+        if executable is None:
+            raise PdfUnavailable("chromium not found")
+        playwright = sync_playwright().start()
+        try:
+            # chromium refuses to run as root (as CI does) with its sandbox on
+            args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+            browser = playwright.chromium.launch(executable_path=str(executable),
+                                                 headless=True, args=args)
+            context = browser.new_context(java_script_enabled=False)
+            context.route("**/*", lambda route: route.abort())
+        except Exception as exc:  # noqa: BLE001 - any failure to start means no PDF
+            with suppress(Exception):
+                playwright.stop()
+            lines = str(exc).strip().splitlines()
+            raise PdfUnavailable(f"chromium could not start ({type(exc).__name__}: "
+                                 f"{lines[0] if lines else ''})") from None
+        self._browser = (playwright, browser, context)
+
+    def _print(self, page_html: str) -> bytes:
+        if self._browser is None:
+            self._start()
+        page = self._browser[2].new_page()
+        try:
+            page.set_content(page_html, wait_until="load", timeout=PDF_TIMEOUT_MS)
+            return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        finally:
+            with suppress(Exception):
+                page.close()
+
+    def pdf(self, page_html: str) -> bytes:
+        """The page printed to PDF. Raises :class:`PdfUnavailable` when no browser can print
+        (then every later call does at once), another exception when this page failed."""
+        if self.unavailable is not None:
+            raise PdfUnavailable(self.unavailable)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf")
+        try:
+            return self._executor.submit(self._print, page_html).result()
+        except PdfUnavailable as exc:
+            self.unavailable = str(exc)
+            raise
+
+    def write(self, page_html: str, path: Path) -> Path:
+        """Print the page and write it to `path` atomically."""
+        data = self.pdf(page_html)
+        return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+    def close(self, wait: bool = True) -> None:
+        """Close the browser and its thread (if one was started). With ``wait=False`` (on
+        Ctrl-C) the thread is left to end: Playwright's driver, and the browser with it,
+        exits when this process does."""
+        if self._executor is None:
+            return
+        if not wait:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+            return
+
+        def stop():
+            if self._browser is not None:
+                playwright, browser, _ = self._browser
+                self._browser = None
+                with suppress(Exception):
+                    browser.close()
+                with suppress(Exception):
+                    playwright.stop()
+
+        with suppress(Exception):
+            self._executor.submit(stop).result()
+        self._executor.shutdown(wait=True)
+        self._executor = None
+
+
+def _write_pdf(printer: PdfPrinter, page: str, path: Path, result: RunResult) -> None:
+    """Print a partner page that passed its scan; a note on the run when it cannot be."""
+    try:
+        result.pdf = printer.write(page, path)
+    except PdfUnavailable as exc:
+        result.notes.append(f"PDF not written: {exc}")
+    except Exception as exc:  # noqa: BLE001 - the HTML is published; the PDF is extra
+        lines = str(exc).strip().splitlines()
+        result.notes.append(f"PDF not written: {type(exc).__name__}: "
+                            f"{lines[0] if lines else ''}")
+
+
 def _publish(run: Run, nb, result: RunResult, out_dir: Path, scan_terms, raw_scan: bool,
-             published: dict) -> None:
+             published: dict, printer: PdfPrinter | None = None) -> None:
     """Write the researcher page, then scan the partner page in memory and write it under
-    its shareable name only if it passed."""
+    its shareable name only if it passed; then print that page to PDF (with `printer`)."""
     from engagement.schema import atomic_write_text
 
     for audience in ("researcher", "partner"):
@@ -547,6 +691,8 @@ def _publish(run: Run, nb, result: RunResult, out_dir: Path, scan_terms, raw_sca
         if scan.passed:
             result.html["partner"] = written
             published.setdefault(run.parameters.get("dataset"), []).append(page)
+            if printer is not None:   # exactly the HTML that passed
+                _write_pdf(printer, page, out_dir / f"{run.name}.partner.pdf", result)
             continue
         result.withheld = written
         result.leaks = scan.leaks
@@ -569,7 +715,7 @@ def _publish(run: Run, nb, result: RunResult, out_dir: Path, scan_terms, raw_sca
 
 
 def _run_one(run: Run, out_dir: Path, timeout: int, progress: bool, scan_terms,
-             raw_scan: bool, published: dict) -> RunResult:
+             raw_scan: bool, published: dict, printer: PdfPrinter | None = None) -> RunResult:
     result = RunResult(name=run.name, notebook=run.notebook, parameters=dict(run.parameters),
                        group=run.group,
                        started_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -581,7 +727,7 @@ def _run_one(run: Run, out_dir: Path, timeout: int, progress: bool, scan_terms,
     if nb is not None:
         result.executed = out_dir / f"{run.name}.ipynb"
         if failure is None:
-            _publish(run, nb, result, out_dir, scan_terms, raw_scan, published)
+            _publish(run, nb, result, out_dir, scan_terms, raw_scan, published, printer)
         else:
             # a failed run's researcher page shows where it failed; no partner page
             with suppress(Exception):
@@ -608,9 +754,9 @@ def _skip(run: Run) -> RunResult | None:
 
 
 def run_batch(batch: Batch, *, out_dir: str | os.PathLike | None = None, timeout: int = 900,
-              progress: bool = True, raw_scan: bool = True) -> list[RunResult]:
+              progress: bool = True, raw_scan: bool = True, pdf: bool = True) -> list[RunResult]:
     """Execute every run once, publish its two pages (the partner page scanned before it is
-    named) and write the index.
+    named, then printed to PDF) and write the index.
 
     One failing notebook does not stop the batch: its result records the failing cell and
     the error, and its executed notebook is still written as researcher HTML (no partner
@@ -635,6 +781,11 @@ def run_batch(batch: Batch, *, out_dir: str | os.PathLike | None = None, timeout
         Scan partner pages for the names, e-mail addresses and ids in the dataset's raw
         exports; when those exports cannot be found the run fails. False (``--no-raw-scan``)
         skips that part of the scan, and the index says so.
+    pdf : bool
+        Print each partner page that passed its scan to ``<name>.partner.pdf`` (A4, by
+        Debian's chromium through Playwright, one browser for the batch). Without chromium
+        or Playwright the runs get the note "PDF not written: chromium not found" and do
+        not fail. False (``--no-pdf``) prints nothing.
 
     Returns
     -------
@@ -646,20 +797,22 @@ def run_batch(batch: Batch, *, out_dir: str | os.PathLike | None = None, timeout
     out = batch.out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     published: dict = {}  # dataset -> partner pages that passed, for the differencing check
-    with lock(out):
+    with lock(out), (PdfPrinter() if pdf else nullcontext()) as printer:
         clear_folder(out)
         results = [_skip(run) or _run_one(run, out, timeout, progress, batch.scan_terms,
-                                          raw_scan, published)
+                                          raw_scan, published, printer)
                    for run in tqdm(batch.runs, desc=f"batch {batch.name}", unit="report",
                                    disable=not progress, file=sys.stderr)]
         publish.write_index(results, batch, out_dir, raw_scan=raw_scan)
     return results
 
 
-def main_report(config_path: str | os.PathLike, *, raw_scan: bool = True, **kw) -> int:
+def main_report(config_path: str | os.PathLike, *, raw_scan: bool = True, pdf: bool = True,
+                **kw) -> int:
     """Load and run a batch; print the index path. What ``engagement report`` calls.
 
-    Keywords (out_dir, timeout, progress) go to :func:`run_batch`. A bad batch file raises
+    Keywords (out_dir, timeout, progress) go to :func:`run_batch`, as do `raw_scan`
+    (``--no-raw-scan``) and `pdf` (``--no-pdf``). A bad batch file raises
     :class:`engagement.schema.InputError` (a ValueError) before anything runs.
 
     Returns
@@ -668,7 +821,7 @@ def main_report(config_path: str | os.PathLike, *, raw_scan: bool = True, **kw) 
         0 when every run succeeded, 1 otherwise.
     """
     batch = load_batch(config_path)
-    results = run_batch(batch, raw_scan=raw_scan, **kw)
+    results = run_batch(batch, raw_scan=raw_scan, pdf=pdf, **kw)
     print(batch.out_dir(kw.get("out_dir")) / "index.html")
     for r in results:
         for f in r.failures:

@@ -71,7 +71,7 @@ def _report(args: argparse.Namespace) -> int:
     from engagement import batch
 
     return batch.main_report(args.config, out_dir=args.out, timeout=args.timeout,
-                             raw_scan=not args.no_raw_scan)
+                             raw_scan=not args.no_raw_scan, pdf=not args.no_pdf)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "addresses and ids in the dataset's raw exports (when those exports "
                           "are not at hand); the index says so. Without it, a scan that cannot "
                           "run withholds the partner page")
+    rep.add_argument("--no-pdf", action="store_true",
+                     help="do not print partner pages to PDF (by default each partner page that "
+                          "passed its scan is also written as <name>.partner.pdf, A4, by Debian's "
+                          "chromium; without chromium the run only notes it)")
     rep.set_defaults(func=_report)
     return parser
 

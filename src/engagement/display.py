@@ -301,33 +301,111 @@ def _tag(audience: str) -> str | None:
     return audience if _PAGE.audience == "both" else None
 
 
-def show(result: Result) -> None:
-    """Display a Result for the page's audience(s), storing it as data beside the HTML."""
-    if not isinstance(result, Result):
-        raise TypeError(f"display.show takes a Result, not {type(result).__name__}; "
-                        "analysis functions return one")
+def _seen_by(value, audience: str):
+    """`value` as `audience` may see it: a Result controlled, an object holding Results
+    (a findings headline: ``map_results``) with its Results controlled, lists item by item."""
+    if isinstance(value, Result):
+        return for_audience(value, audience)
+    if hasattr(value, "map_results"):
+        return value.map_results(lambda r: for_audience(r, audience))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_seen_by(v, audience) for v in value)
+    return value
+
+
+def show(result, *args, **kw) -> None:
+    """Display a Result for the page's audience(s), storing it as data beside the HTML.
+
+    ``show(make, *args, **kw)`` shows the Result `make` builds, for each audience from what
+    that audience may see of `args` (e.g. a recommendations table worded from headlines).
+    """
     for audience in _PAGE.audiences:
-        shown = for_audience(result, audience)
+        if isinstance(result, Result):
+            shown = for_audience(result, audience)
+        elif callable(result):
+            made = result(*(_seen_by(a, audience) for a in args),
+                          **{k: _seen_by(v, audience) for k, v in kw.items()})
+            shown = made if audience == "researcher" else for_audience(made, audience)
+        else:
+            raise TypeError(f"display.show takes a Result, not {type(result).__name__}; "
+                            "analysis functions return one")
         _emit({"text/html": render_html(shown, audience=audience),
                "text/plain": f"[table] {shown.title}",
                results.MIME: shown.to_dict()}, _tag(audience), kind="table")
 
 
-def say(describe, result: Result, **kw) -> None:
-    """Display the sentence `describe(result, **kw)` words, for each audience from the
-    Result that audience sees (so a hidden number is hidden in the words too); keyword
-    arguments that are Results are controlled the same way."""
-    def controlled(value, audience):
-        return for_audience(value, audience) if isinstance(value, Result) else value
+def words(describe, *args, **kw) -> dict[str, str]:
+    """{audience: the text `describe` words from what that audience may see of its
+    arguments} (Results controlled; see :func:`say`)."""
+    return {a: describe(*(_seen_by(v, a) for v in args),
+                        **{k: _seen_by(v, a) for k, v in kw.items()})
+            for a in _PAGE.audiences}
 
-    texts = {a: describe(for_audience(result, a),
-                         **{k: controlled(v, a) for k, v in kw.items()})
-             for a in _PAGE.audiences}
+
+def say(describe, result, *args, **kw) -> None:
+    """Display the sentence `describe(result, **kw)` words, for each audience from the
+    Result that audience sees (so a hidden number is hidden in the words too); other
+    arguments that are Results (or hold them) are controlled the same way."""
+    texts = words(describe, result, *args, **kw)
     if len(set(texts.values())) == 1:
         markdown(next(iter(texts.values())))
         return
     for audience, text in texts.items():
         markdown(text, audience=audience)
+
+
+def summary(describe, *args, title: str = "In short", **kw) -> None:
+    """The page's summary, first on the page: three to five sentences `describe(*args)`
+    returns (a list of strings, worded for each audience from what it may see; or the list
+    itself, the same for both), shown as ``<div id="summary">``. The publisher puts it right
+    after the page's title."""
+    said = ({a: list(describe) for a in _PAGE.audiences} if isinstance(describe, list)
+            else words(describe, *args, **kw))
+    for audience, sentences in said.items():
+        items = "".join(f"<li>{_inline(s)}</li>" for s in sentences)
+        _emit({"text/html": f'<div id="summary" class="summary"><h2>{html.escape(title)}</h2>'
+                            f"<ul>{items}</ul></div>",
+               "text/plain": "\n".join(sentences)}, _tag(audience), kind="summary")
+
+
+def _inline(text: str) -> str:
+    """Text with **bold** kept, everything else escaped."""
+    import re
+
+    escaped = html.escape(text)
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+
+
+def glossary(terms: dict[str, str]) -> None:
+    """A glossary at the end of the page: each term with its plain meaning."""
+    rows = "".join(f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>"
+                   for t, d in sorted(terms.items(), key=lambda item: item[0].lower()))
+    _emit({"text/html": f'<div class="glossary"><h2 id="glossary">Glossary</h2><dl>{rows}'
+                        "</dl></div>", "text/plain": "Glossary"}, None, kind="glossary")
+
+
+def footer(ds, *, root: str | os.PathLike = ".") -> None:
+    """Where the numbers come from: the full provenance table on researcher pages, a short
+    footer on partner pages (dataset, when prepared, the software's commit)."""
+    prov = provenance(ds, root=root)
+    for audience in _PAGE.audiences:
+        if audience == "researcher":
+            _emit({"text/html": render_html(prov, audience="researcher"),
+                   "text/plain": "[table] provenance",
+                   results.MIME: prov.to_dict()}, _tag(audience), kind="table")
+            continue
+        items = dict(zip(prov.table["item"], prov.table["value"]))
+        commit = str(items.get("commit", ""))[:12]
+        parts = [f"Made from the dataset \u201c{items.get('dataset', '')}\u201d"]
+        if items.get("dataset prepared at"):
+            parts.append(f"prepared {items['dataset prepared at'][:10]}")
+        parts.append(f"with engagement at commit {commit or 'unknown'}")
+        raw = sum(1 for item in items if str(item).startswith("raw file "))
+        if raw:
+            parts.append(f"from {raw} exported file(s), each checked by its MD5")
+        _emit({"text/html": f'<footer class="provenance"><p>{html.escape(", ".join(parts))}.'
+                            "</p></footer>", "text/plain": ", ".join(parts)},
+              _tag(audience), kind="footer")
 
 
 def escape_markdown(text: str) -> str:
@@ -372,9 +450,18 @@ def figure(plot, result: Result | None = None, *, alt: str = "", table=None, **k
     if (result is None) == (table is None):
         raise ValueError("figure() takes a Result or a table, not both or neither")
     alt = alt or kw.get("title", "") or (result.title if result is not None else "a figure")
+    import inspect
+
+    accepts = inspect.signature(plot).parameters
     for audience in _PAGE.audiences if result is not None else (None,):
-        data = for_audience(result, audience).table if result is not None else table
-        drawn = plot(data, **kw)
+        seen = for_audience(result, audience) if result is not None else None
+        data = seen.table if seen is not None else table
+        extra = {}
+        if "own" in accepts and "own" not in kw:
+            extra["own"] = _PAGE.organisation  # the reader's organisation, highlighted
+        if "hidden" in accepts and "hidden" not in kw and seen is not None:
+            extra["hidden"] = seen.hidden if audience == "partner" else None
+        drawn = plot(data, **kw, **extra)
         fig = drawn.figure if hasattr(drawn, "figure") and drawn.figure is not None else (
             drawn if hasattr(drawn, "savefig") else plt.gcf())
         buffer = io.BytesIO()

@@ -230,13 +230,13 @@ def default_features(features: pd.DataFrame) -> list[str]:
             and features[c].notna().any() and features[c].nunique(dropna=True) > 1]
 
 
-def _plain_name(column: str) -> str:
+def term_label(column: str) -> str:
     return str(column).replace("_", " ")
 
 
 def _outcome_words(outcome: str) -> str:
     """How a title names the modelled outcome column: ``the outcome "active later"``."""
-    return f'the outcome "{_plain_name(outcome)}"'
+    return f'the outcome "{term_label(outcome)}"'
 
 
 def feature_summary(table: pd.DataFrame, *, outcome: str, features) -> Result:
@@ -561,7 +561,7 @@ def _cluster_unit(cluster: str) -> str:
 
 
 def _clustering_sentence(cluster: str, n_clusters: int) -> str:
-    return (f"Standard errors are clustered by {_plain_name(cluster)} "
+    return (f"Standard errors are clustered by {term_label(cluster)} "
             f"({fmt.count_phrase(n_clusters, 'cluster')}).")
 
 
@@ -875,7 +875,7 @@ def grouped_cross_validation(table: pd.DataFrame, *, outcome: str, features,
     out = out.rename(columns={"score": "auc"})[
         ["fold", "held_out_groups", "train_groups", "n", "events", "auc", "ci_low", "ci_high"]]
     name = _outcome_words(outcome)
-    groups = _plain_name(group)
+    groups = term_label(group)
     low, high = results.interval("auc")
     columns = {
         "fold": results.label("Fold"),
@@ -1057,7 +1057,7 @@ def standardised_effects(table: pd.DataFrame, *, outcome: str, features,
     low, high = results.interval("effect", level=level)
     rank_low, rank_high = results.interval("rank", level=level)
     name = _outcome_words(outcome)
-    groups = _plain_name(cluster)
+    groups = term_label(cluster)
     setting = {"of": (), "technical": True}  # bootstrap settings: on no count of people
     columns = {
         "term": results.label("Term"),
@@ -1115,7 +1115,7 @@ def describe_cv(cv, *, measure: str = "auc", group: str = "organisation") -> str
     i = int(pooled[0])
     name = "AUC" if measure == "auc" else "concordance"
     folds = int((table["fold"].astype(str) != "pooled").sum())
-    lead = (f"Scoring learners of each {_plain_name(group)} with a model fitted without it "
+    lead = (f"Scoring learners of each {term_label(group)} with a model fitted without it "
             f"({folds} folds)")
     if hidden(i, [measure, "ci_low", "ci_high"]):
         return f"{lead}, there were too few learners to show the {name}."
@@ -1170,7 +1170,7 @@ def describe_drivers(model, *, randomised: bool = False, alpha: float = 0.05,
     sentences, too_few = [], []
     for i in rows:
         row = table.iloc[i]
-        term = _plain_name(row["term"])
+        term = term_label(row["term"])
         if hidden(i, [ratio, "ci_low", "ci_high", interval_of]):
             too_few.append(term)
             continue
@@ -1190,7 +1190,10 @@ def describe_drivers(model, *, randomised: bool = False, alpha: float = 0.05,
         if (wild is not None and p is not None and pd.notna(wild) and pd.notna(p)
                 and not hidden(i, ["wild_p_value_lpm", "p_value"])
                 and (p < alpha) != (wild < alpha)):
-            sentences.append(f"With few organisations, the wild cluster bootstrap "
+            clusters = row.get("clusters")
+            few = (f"With only {fmt.format_count(clusters)} clusters"
+                   if clusters is not None and pd.notna(clusters) else "With few clusters")
+            sentences.append(f"{few}, the wild cluster bootstrap "
                              f"({fmt.p_phrase(wild)}) does not confirm the cluster-robust test "
                              f"({fmt.p_phrase(p)}) for {term}.")
     if too_few and not sentences:

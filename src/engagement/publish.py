@@ -9,10 +9,14 @@ what one audience sees; for partners it also strips code, parameters, cells tagg
 
 Both pages are self-contained and open offline: images are inline and the ``offline``
 nbconvert template (``templates/offline``) loads no script, style, font, MathJax or
-require.js from the network. The partner page is checked in memory by
+require.js from the network; it adds a link back to the index and an inline stylesheet
+(``report.css``: tables that wrap, figures that fit, A4 print rules). :func:`finish_page`
+then titles each page by its first ``<h1>`` and adds contents linking every ``<h2>``.
+The partner page is checked in memory by
 :func:`engagement.privacy.scan_html` (with the names, e-mail addresses and ids found in the
 dataset's raw exports) and written as ``<name>.partner.html`` only when it passes; otherwise
-as ``<name>.partner.withheld.html``. Every file is written atomically.
+as ``<name>.partner.withheld.html``. Every file is written atomically. The index
+(:func:`write_index`) is rendered by Jinja2 with autoescape from ``templates/index``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -121,8 +126,49 @@ def notebook_for(nb, audience: str):
                 outputs.append(output)
             cell.outputs = outputs
         cells.append(cell)
-    nb.cells = cells
+    nb.cells = _summary_first(cells)
     return nb
+
+
+def _output_kind(output) -> str | None:
+    return ((output.get("metadata", {}) or {}).get("engagement") or {}).get("kind")
+
+
+def _is_title(text) -> bool:
+    text = "".join(text) if isinstance(text, list) else str(text)
+    return text.lstrip().startswith("# ")
+
+
+def _summary_first(cells: list) -> list:
+    """The page's summary (display.summary, written where its numbers are computed) moved
+    right after the page's title, before any table or figure."""
+    found = []
+    for cell in cells:
+        if cell.cell_type == "code":
+            keep = []
+            for output in cell.get("outputs", []):
+                (found if _output_kind(output) == "summary" else keep).append(output)
+            cell.outputs = keep
+    if not found:
+        return cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and _is_title(cell.source):
+            return [*cells[: i + 1], _holder(found), *cells[i + 1:]]
+        if cell.cell_type == "code":
+            outputs = cell.get("outputs", [])
+            for j, output in enumerate(outputs):
+                if _is_title(output.get("data", {}).get("text/markdown", "")):
+                    cell.outputs = [*outputs[: j + 1], *found, *outputs[j + 1:]]
+                    return cells
+    return [_holder(found), *cells]
+
+
+def _holder(outputs):
+    """A cell with no code (none shown, for either audience) holding `outputs`."""
+    holder = nbformat.v4.new_code_cell("")
+    holder.outputs = outputs
+    holder.metadata["transient"] = {"remove_source": True}
+    return holder
 
 
 def partner_notebook(nb):
@@ -160,7 +206,157 @@ def to_html(nb, *, audience: str, title: str) -> str:
         exclude_output_prompt=partner, exclude_anchor_links=partner)
     shown = _escaped_outputs(notebook_for(nb, audience))
     body, _ = exporter.from_notebook_node(shown, resources={"metadata": {"name": title}})
-    return body
+    return finish_page(body, title)
+
+
+# --- the page's title and contents --------------------------------------------------------
+
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                        "meta", "param", "source", "track", "wbr"})
+
+
+class _Outline(HTMLParser):
+    """Where a page's ``<title>``, first ``<h1>``, ``<h2>`` headings and ``id="summary"``
+    element are, as offsets into the page, with their text (read by html.parser)."""
+
+    def __init__(self, page: str):
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", page)]
+        self.title: tuple[int, int] | None = None     # the <title>'s content
+        self.h1: dict | None = None                    # text, end (after </h1>)
+        self.h2: list[dict] = []                       # text, id, tag_end (after <h2 ...>)
+        self.summary_end: int | None = None            # after the id="summary" element
+        self.body_start: int | None = None             # after <main> (or <body>)
+        self.back_end: int | None = None               # after the way back to the index
+        self.ids: set[str] = set()
+        self._title_start: int | None = None
+        self._heading: dict | None = None
+        self._anchor = False                           # inside nbconvert's ¶ anchor link
+        self._summary: list | None = None              # [tag, depth] while inside it
+        self._back: list | None = None                 # the same for nav.report-back
+        self.feed(page)
+        self.close()
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        start = self._offset()
+        end = start + len(self.get_starttag_text() or "")
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "title" and self.title is None and self.body_start is None:
+            self._title_start = end
+        elif tag in ("body", "main") and (self.body_start is None or tag == "main"):
+            self.body_start = end
+        elif tag in ("h1", "h2") and self._heading is None and (tag == "h2" or self.h1 is None):
+            self._heading = {"tag": tag, "text": [], "id": attrs.get("id"), "attrs": attrs,
+                             "tag_start": start, "tag_end": end}
+        elif tag == "a" and self._heading is not None and \
+                "anchor-link" in (attrs.get("class") or "").split():
+            self._anchor = True
+        if self._summary is not None and tag == self._summary[0]:
+            self._summary[1] += 1
+        elif (attrs.get("id") == "summary" and self._summary is None
+              and self.summary_end is None and tag not in _VOID_TAGS):
+            self._summary = [tag, 1]
+        if self._back is not None and tag == self._back[0]:
+            self._back[1] += 1
+        elif ("report-back" in (attrs.get("class") or "").split() and self._back is None
+              and self.back_end is None and tag not in _VOID_TAGS):
+            self._back = [tag, 1]
+
+    def handle_startendtag(self, tag, attrs):
+        found = dict(attrs).get("id")
+        if found:
+            self.ids.add(found)
+
+    def handle_endtag(self, tag):
+        start = self._offset()
+        end = self.page.find(">", start) + 1 or len(self.page)
+        if tag == "title" and self._title_start is not None and self.title is None:
+            self.title = (self._title_start, start)
+        elif tag == "a":
+            self._anchor = False
+        elif self._heading is not None and tag == self._heading["tag"]:
+            heading, self._heading = self._heading, None
+            heading["text"] = " ".join("".join(heading["text"]).split())
+            if tag == "h1":
+                self.h1 = {"text": heading["text"], "end": end}
+            else:
+                self.h2.append(heading)
+        if self._summary is not None and tag == self._summary[0]:
+            self._summary[1] -= 1
+            if not self._summary[1]:
+                self.summary_end, self._summary = end, None
+        if self._back is not None and tag == self._back[0]:
+            self._back[1] -= 1
+            if not self._back[1]:
+                self.back_end, self._back = end, None
+
+    def handle_data(self, data):
+        if self._heading is not None and not self._anchor:
+            self._heading["text"].append(data)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-") or "section"
+
+
+def finish_page(page: str, title: str) -> str:
+    """A converted page with its ``<title>`` set to the text of its first ``<h1>`` (else
+    `title`), an id on every ``<h2>`` that has none, and a table of contents linking every
+    ``<h2>``, placed after the element with ``id="summary"`` when there is one, else after
+    the first ``<h1>`` (else after the way back to the index, at the top).
+
+    The page is read with html.parser and only added to, at the offsets it gives: the
+    title's text, an id in an ``<h2>`` tag (a new one for an ``<h2>`` whose id an earlier
+    one has), the contents (``templates/page/contents.html.j2``, escaped by Jinja2)."""
+    outline = _Outline(page)
+    heading = outline.h1["text"] if outline.h1 and outline.h1["text"] else title
+    edits: list[tuple[int, int, str]] = []   # (start, end, replacement) in the page
+    if outline.title is not None:
+        edits.append((*outline.title, html.escape(heading, quote=False)))
+    ids, linked, entries = set(outline.ids), set(), []
+    for number, h2 in enumerate(outline.h2, 1):
+        anchor = h2["id"]
+        if not anchor or anchor in linked:  # none, or the same as an earlier heading's
+            base = anchor = _slug(h2["text"])
+            while anchor in ids:
+                anchor = f"{base}-{number}" if anchor == base else f"{anchor}-{number}"
+            ids.add(anchor)
+            tag = _templates().get_template("page/heading.html.j2").render(
+                tag="h2", attrs={**h2["attrs"], "id": anchor})
+            edits.append((h2["tag_start"], h2["tag_end"], tag))
+        linked.add(anchor)
+        entries.append({"id": anchor, "text": h2["text"] or f"Section {number}"})
+    at = (outline.summary_end if outline.summary_end is not None
+          else outline.h1["end"] if outline.h1
+          else outline.back_end if outline.back_end is not None else outline.body_start)
+    if entries and at is not None:
+        edits.append((at, at, _templates().get_template("page/contents.html.j2").render(
+            entries=entries)))
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        page = page[:start] + text + page[end:]
+    return page
+
+
+_JINJA = None
+
+
+def _templates():
+    """Jinja2 over ``templates/`` with autoescape: every value put in a page is escaped."""
+    global _JINJA
+    if _JINJA is None:
+        import jinja2
+
+        _JINJA = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                                    autoescape=True, undefined=jinja2.StrictUndefined,
+                                    keep_trailing_newline=True)
+    return _JINJA
 
 
 def stored_results(nb, audience: str | None = None) -> list:
@@ -308,26 +504,20 @@ def publish_partner(page: str, path: Path, scan: Scan) -> Path:
 
 # --- the index page -----------------------------------------------------------------------
 
-_INDEX_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em;
-       color: #222; max-width: 80em; }
-table { border-collapse: collapse; width: 100%; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: .4em .6em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-code { font-size: .9em; }
-.ok { color: #1a7f37; font-weight: bold; }
-.failed { color: #b42318; font-weight: bold; }
-.skipped { color: #8a6d00; font-weight: bold; }
-ul { margin: 0; padding-left: 1.2em; }
-"""
-
-
-def _e(value) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _details(summary: str, items_html: str) -> str:
-    return f"<details><summary>{_e(summary)}</summary><ul>{items_html}</ul></details>"
+# What each report answers, by notebook stem: one line each on the index.
+REPORT_DESCRIPTIONS = {
+    "findings": "The summary: one finding per question, what it means and what to try next",
+    "00_data_quality": "What came in and what the cleaning did",
+    "01_overview": "Who is active, where, and the drop after the first logins",
+    "02_beyond_first_logins": "Who keeps coming back after their first sessions",
+    "03_channels": "Which outreach channel brings learners who engage and stay",
+    "04_blended_learning": "Whether tutorials, webinars and face-to-face sessions lift online "
+                           "activity",
+    "05_community": "How learners connect, and whether colleagues learn together",
+    "06_drivers": "Which early behaviours go with staying engaged",
+}
+START_HERE = "findings"   # the notebook the index sends a reader to first
+INDEX_TEMPLATE = "index/index.html.j2"
 
 
 def _show_parameter(value, root: Path) -> str:
@@ -337,11 +527,84 @@ def _show_parameter(value, root: Path) -> str:
     return json.dumps(value, default=str) if not isinstance(value, str) else value
 
 
+def _dataset_of(result) -> str | None:
+    dataset = result.parameters.get("dataset")
+    return os.path.normpath(dataset) if isinstance(dataset, str) else None
+
+
+def _main_dataset(results: list, batch) -> str | None:
+    """The batch's default dataset (its ``defaults``); for a batch without one, the dataset
+    most of its runs use."""
+    default = (getattr(batch, "defaults", None) or {}).get("dataset")
+    if isinstance(default, str):
+        return os.path.normpath(default)
+    used = [d for d in map(_dataset_of, results) if d is not None]
+    return max(dict.fromkeys(used), key=used.count) if used else None
+
+
+def _index_entry(r, root: Path) -> dict:
+    """What the index shows of one run: its pages, what it answers, and its details."""
+    links = [{"label": aud, "href": quote(r.html[aud].name) if r.html.get(aud) else None}
+             for aud in ("partner", "researcher")]
+    pdf = getattr(r, "pdf", None)
+    if pdf is not None:
+        links.append({"label": "PDF", "href": quote(Path(pdf).name)})
+    try:
+        notebook = r.notebook.relative_to(root)
+    except ValueError:
+        notebook = r.notebook
+    dataset = _dataset_of(r)
+    return {
+        "name": r.name, "anchor": f"run-{r.name}", "stem": r.notebook.stem,
+        "notebook": str(notebook), "dataset": Path(dataset).name if dataset else None,
+        "description": REPORT_DESCRIPTIONS.get(r.notebook.stem, ""),
+        "href": next((link["href"] for link in links if link["href"]), None),
+        "links": links, "status": r.status,
+        "parameters": [(k, _show_parameter(v, root)) for k, v in r.parameters.items()],
+        "raw_files": [{"file": f.get("file", "?"), "source": f.get("source", ""),
+                       "md5": f.get("md5", "?")} for f in r.raw_files],
+        "started_at": r.started_at, "seconds": f"{r.seconds:.1f}",
+        "problems": [f.describe() for f in r.failures] + list(r.notes)
+                    + ([r.skipped] if r.skipped else []),
+    }
+
+
+def index_sections(results: list, batch) -> dict:
+    """The index's reports, grouped as a reader meets them.
+
+    ``start``: the findings page on the batch's own dataset (else its first report);
+    ``reports``: the other reports on that dataset, in batch order; ``partners``: the
+    per-organisation reports, ``[(organisation, entries)]`` by organisation; ``real``:
+    reports run on another dataset than the batch's default (real data),
+    ``[(dataset folder name, entries)]`` in batch order; ``main_dataset``: the default
+    dataset's folder name. Every entry (see :func:`_index_entry`) is a plain dict.
+    """
+    main = _main_dataset(results, batch)
+    own, partners, real = [], {}, {}
+    for r in results:
+        entry = _index_entry(r, batch.root)
+        if r.group is not None:
+            partners.setdefault(r.group, []).append(entry)
+        elif _dataset_of(r) is not None and _dataset_of(r) != main:
+            real.setdefault(entry["dataset"], []).append(entry)
+        else:
+            own.append(entry)
+    start = next((e for e in own if e["stem"] == START_HERE), own[0] if own else None)
+    return {"start": start, "reports": [e for e in own if e is not start],
+            "partners": sorted(partners.items()), "real": list(real.items()),
+            "main_dataset": Path(main).name if main else None}
+
+
 def write_index(results: list, batch, out_dir: str | os.PathLike | None = None, *,
                 raw_scan: bool = True) -> Path:
-    """Write ``index.html``: every report with its links, parameters, provenance and status.
+    """Write ``index.html``: where to start, every report with what it answers, then each
+    run's status, run time, parameters, raw inputs and problems, and the provenance.
 
-    The page is self-contained (inline CSS, no script) and every value is HTML-escaped.
+    Rendered from ``templates/index/index.html.j2`` by Jinja2 with autoescape (every value
+    is escaped by the template). The page is self-contained (inline CSS, no script). It says
+    "Start here" and links the findings page first; the reports on the batch's own dataset
+    follow, then each partner's reports together, then the reports run on real data (a
+    ``dataset`` other than the batch's default), under the name of their dataset's folder.
     Leaks found by the privacy scan are summarised by kind only, never quoted. When the
     batch ran without the raw-name scan (``--no-raw-scan``), the page says so at the top.
 
@@ -352,81 +615,13 @@ def write_index(results: list, batch, out_dir: str | os.PathLike | None = None, 
     """
     out = batch.out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    prov = environment(batch.root)
-    n_failed = sum(not r.ok for r in results)
-    rows = []
-    # community-wide reports first, in batch order; then each partner's reports together
-    ordered = [r for r in results if r.group is None] + sorted(
-        (r for r in results if r.group is not None), key=lambda r: r.group)
-    current = None
-    for r in ordered:
-        if r.group is not None and r.group != current:
-            current = r.group
-            rows.append(f'<tr class="partner"><th colspan="7">For {_e(current)}</th></tr>')
-        links = []
-        for aud in ("partner", "researcher"):
-            path = r.html.get(aud)
-            if path is not None:
-                links.append(f'<a href="{_e(quote(path.name))}">{_e(aud)}</a>')
-            else:
-                links.append(f"{_e(aud)}: not written")
-        params = "".join(f"<li><code>{_e(k)}</code> = <code>{_e(_show_parameter(v, batch.root))}"
-                         f"</code></li>" for k, v in r.parameters.items())
-        raw = "".join(f"<li><code>{_e(f.get('file', '?'))}</code> ({_e(f.get('source', ''))}) "
-                      f"MD5 <code>{_e(f.get('md5', '?'))}</code></li>" for f in r.raw_files)
-        problems = "".join(
-            f"<li>{_e(f.describe())}</li>" for f in r.failures) + "".join(
-            f"<li>{_e(n)}</li>" for n in r.notes + ([r.skipped] if r.skipped else []))
-        try:
-            notebook = r.notebook.relative_to(batch.root)
-        except ValueError:
-            notebook = r.notebook
-        raw_cell = (_details(f"{len(r.raw_files)} file(s)", raw) if raw
-                    else "no quality.json raw files")
-        rows.append(
-            "<tr>"
-            f"<td><strong>{_e(r.name)}</strong><br><code>{_e(notebook)}</code></td>"
-            f'<td class="{_e(r.status)}">{_e(r.status)}</td>'
-            f"<td>{'<br>'.join(links)}</td>"
-            f"<td><ul>{params}</ul></td>"
-            f"<td>{raw_cell}</td>"
-            f"<td>{_e(r.started_at)}<br>{r.seconds:.1f} s</td>"
-            f"<td>{'<ul>' + problems + '</ul>' if problems else ''}</td>"
-            "</tr>")
-    packages = ", ".join(f"{_e(k)} {_e(v)}" for k, v in prov["packages"].items())
-    warning = ("" if raw_scan else
-               '<p class="failed">This batch ran with --no-raw-scan: partner pages were NOT '
-               "checked for the names, e-mail addresses and ids in the raw exports.</p>")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Reports: {_e(batch.name)}</title>
-<style>{_INDEX_CSS}</style>
-</head>
-<body>
-<h1>Reports: {_e(batch.name)}</h1>
-{warning}
-<p>{len(results)} report(s), {n_failed} failed. Each report has a <em>partner</em> version
-(no code, no learner identities, no group smaller than the minimum size) and a
-<em>researcher</em> version (with code; internal only).</p>
-<h2>Provenance</h2>
-<ul>
-<li>batch file: <code>{_e(batch.config.name)}</code></li>
-<li>commit: <code>{_e(prov['commit'])}</code></li>
-<li>python {_e(prov['python'])}; {packages}</li>
-<li>generated at {_e(prov['generated_at'])}</li>
-</ul>
-<h2>Reports</h2>
-<table>
-<thead><tr><th>report</th><th>status</th><th>HTML</th><th>parameters</th>
-<th>raw inputs</th><th>run</th><th>problems</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
-</body>
-</html>
-"""
+    sections = index_sections(results, batch)
+    ordered = ([sections["start"]] if sections["start"] else []) + sections["reports"] + [
+        e for _, entries in sections["partners"] for e in entries] + [
+        e for _, entries in sections["real"] for e in entries]
+    page = _templates().get_template(INDEX_TEMPLATE).render(
+        batch=batch.name, batch_file=batch.config.name, raw_scan=raw_scan,
+        n_reports=len(results), n_failed=sum(not r.ok for r in results),
+        runs=ordered, provenance=environment(batch.root),
+        any_pdf=any(getattr(r, "pdf", None) is not None for r in results), **sections)
     return atomic_write_text(out / "index.html", page)

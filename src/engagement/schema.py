@@ -439,3 +439,23 @@ def read_dataset(path: str | os.PathLike, *, check: bool = True) -> Dataset:
             f"make it with `engagement prepare SOURCE RAW_DIR --name {path.name}`")
     quality = json.loads((path / "quality.json").read_text())
     return Dataset(name=path.name, path=path, tables=Tables(path, check=check), quality=quality)
+
+
+# --- one organisation against all the others -------------------------------------------------
+
+REST_LABEL = "all other organisations"
+"""How an organisation's own page names everyone else, as one group."""
+
+
+def own_versus_rest(learners: pd.DataFrame, *, own: str, column: str = "organisation",
+                    rest_label: str = REST_LABEL) -> pd.DataFrame:
+    """Learners with a ``comparison`` column: `own`'s name, or one label for everyone else.
+
+    A partner's report compares its own learners with the rest of the community as one
+    anonymous aggregate (no other organisation is named or shown on its own).
+    """
+    if column not in learners.columns:
+        raise ValueError(f"learners: no column {column!r} to compare {own!r} with the rest")
+    if own not in set(learners[column].dropna()):
+        raise ValueError(f"organisation {own!r} is not in the learners table")
+    return learners.assign(comparison=learners[column].eq(own).map({True: own, False: rest_label}))

@@ -194,6 +194,12 @@ def format_interval(low, high, unit: str, *, estimate=None,
     return f"{format_value(low, unit, decimals)}{DASH}{format_value(high, unit, decimals)}"
 
 
+def level_text(level: float) -> str:
+    """A confidence level as a percentage: ``95%``, ``97.5%``."""
+    percent = round(level * 100, 1)
+    return f"{percent:g}%"
+
+
 def estimate_with_interval(estimate, low, high, unit: str, *, level: float = 0.95,
                            words: bool = False) -> str:
     """``19% (95% CI 18%–21%)``, or in words ``19% (between 18% and 21%)``.
@@ -207,7 +213,7 @@ def estimate_with_interval(estimate, low, high, unit: str, *, level: float = 0.9
     lo, hi = format_value(low, unit, decimals), format_value(high, unit, decimals)
     if words:
         return f"{text} (between {lo} and {hi})"
-    return f"{text} ({level:.0%} CI {lo}{DASH}{hi})"
+    return f"{text} ({level_text(level)} CI {lo}{DASH}{hi})"
 
 
 def points_phrase(value, low=None, high=None, *, level: float = 0.95) -> str:
@@ -218,7 +224,7 @@ def points_phrase(value, low=None, high=None, *, level: float = 0.95) -> str:
     decimals = interval_decimals("points", low, high, value)
     text = f"{format_points(value, decimals)} percentage points"
     if finite(low) and finite(high):
-        text += (f" ({level:.0%} CI {format_points(low, decimals)} to "
+        text += (f" ({level_text(level)} CI {format_points(low, decimals)} to "
                  f"{format_points(high, decimals)})")
     return text
 
@@ -227,3 +233,46 @@ def count_phrase(n, singular: str, plural: str | None = None) -> str:
     """``1 learner``, ``1,234 learners``."""
     plural = plural or f"{singular}s"
     return f"{format_count(n)} {singular if n == 1 else plural}"
+
+
+# --- a family of comparisons --------------------------------------------------------------
+
+def holm(p_values, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Holm's step-down procedure: adjusted p-values and which hypotheses are rejected.
+
+    Equals ``statsmodels.stats.multitest.multipletests(p, method="holm")``; missing p-values
+    (NaN) take no part and are never rejected.
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    present = np.flatnonzero(~np.isnan(p))
+    m = len(present)
+    order = present[np.argsort(p[present], kind="stable")]
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted, np.where(np.isnan(adjusted), False, adjusted <= alpha)
+
+
+def holm_levels(p_values, *, alpha: float = 0.05) -> np.ndarray:
+    """Per hypothesis, the significance level at which to draw its interval so that the
+    interval agrees with Holm's verdict in both directions.
+
+    A hypothesis at rank r (1 = smallest p) of m is tested at alpha / (m - r + 1). Its
+    interval at that level excludes the null exactly when its own test rejects there. Holm
+    also stops at the first hypothesis not rejected: one after it whose own p passes its
+    level is still not rejected, and its interval is drawn at alpha / m (Bonferroni), which
+    then covers the null (were its p below alpha / m, every earlier p would be too, and Holm
+    would not have stopped).
+    """
+    p = np.asarray(p_values, dtype=float)
+    _, rejected = holm(p, alpha=alpha)
+    levels = np.full(p.shape, np.nan)
+    present = np.flatnonzero(~np.isnan(p))
+    m = len(present)
+    order = present[np.argsort(p[present], kind="stable")]
+    for rank, i in enumerate(order):
+        step = alpha / (m - rank)
+        levels[i] = step if rejected[i] or p[i] > step else alpha / m
+    return levels

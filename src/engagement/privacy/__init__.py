@@ -20,12 +20,13 @@ from engagement.privacy.harvest import (RAW_EMAIL_COLUMNS, RAW_ID_COLUMNS, RAW_N
                                         raw_identifying_terms)
 from engagement.privacy.patterns import PSEUDONYM_PATTERN
 from engagement.privacy.scan import recoverable_cells, scan_html, scan_report
+from engagement.schema import REST_LABEL, own_versus_rest
 from engagement.privacy.tables import (AUDIENCES, IDENTIFIER_COLUMNS, MIN_GROUP_SIZE,
-                                       REST_LABEL, SECONDARY_MARKER, SECONDARY_SUFFIX,
+                                       SECONDARY_MARKER, SECONDARY_SUFFIX,
                                        SUPPRESSED_SUFFIX,
                                        anonymise_organisations, check_min_group_size, control,
                                        cut_at_risk, organisation_labels,
-                                       own_versus_rest, refuse_identifiers, render_suppressed,
+                                       refuse_identifiers, render_suppressed,
                                        suppress_small)
 
 __all__ = [

@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 
 from engagement.privacy.patterns import EMAIL, PSEUDONYM_PATTERN, normalise
+from engagement.schema import REST_LABEL
 
 AUDIENCES = ("researcher", "partner")
 
 MIN_GROUP_SIZE = 3
 """The smallest minimum group size a partner page may use."""
 
-REST_LABEL = "all other organisations"
-"""How an organisation's own page names everyone else, as one group."""
 
 IDENTIFIER_COLUMNS = frozenset({
     # contract and pseudonymised ids
@@ -348,32 +347,117 @@ def _complementary(values: pd.DataFrame, hidden: pd.DataFrame,
         return sum(all(known[k, col[d]] for k, d in other if (k, d) != cell)
                    for other in member[cell] if other is not cells)
 
+    stuck: set[int] = set()   # equations nothing on this page can fix (the scan is the net)
     for _ in range(int(protected.size) + 1):
         known, via = closure()
         problem = None
         for (i, c), cells in via.items():
-            if protected[i, col[c]] and not known_public[i, col[c]]:
+            if protected[i, col[c]] and not known_public[i, col[c]] and id(cells) not in stuck:
                 problem = cells  # a protected cell given back by this equation
                 break
         if problem is None and min_size is not None:
             for cells in groups:
                 unknown = [(i, c) for i, c in cells if not known[i, col[c]]]
-                if (unknown and cells[-1] not in unknown
+                if (id(cells) not in stuck and unknown and cells[-1] not in unknown
                         and any(protected[i, col[c]] for i, c in unknown)):
                     held = [number[i, col[c]] for i, c in unknown]
                     if np.isfinite(held).all() and 0 < sum(held) < min_size:
                         problem = cells
                         break
+        if problem is None and min_size is not None:
+            # what the equations leave: a linear programme's bounds on each protected cell;
+            # one more cell hidden for each cell pinned, then everything checked again
+            fixes = []
+            for cell in _pinned(number, present, known, groups, col, protected, known_public,
+                                min_size):
+                eq = next((cells for cells in member.get(cell, ())
+                           if id(cells) not in stuck and candidates(cells, via)[1]), None)
+                if eq is not None:
+                    fixes.append(eq)
+            for eq in fixes[:-1]:
+                found, pool = candidates(eq, via)
+                if pool:
+                    i, c = min(pool, key=lambda cell: (number[cell[0], col[cell[1]]], cell[0]))
+                    hide[i, col[c]] = protected[i, col[c]] = True
+            problem = fixes[-1] if fixes else None
         if problem is None:
             break
-        problem, pool = candidates(problem, via)
+        found, pool = candidates(problem, via)
         if not pool:
-            break  # nothing on this page can protect it: the page scan is the last net
-        i, c = min(pool, key=lambda cell: (opened(cell, problem, known),
+            stuck.add(id(problem))
+            continue
+        i, c = min(pool, key=lambda cell: (opened(cell, found, known),
                                            number[cell[0], col[cell[1]]], cell[0]))
         hide[i, col[c]] = True
         protected[i, col[c]] = True  # recovering it could give the first one back
     return pd.DataFrame(hide & ~start, columns=values.columns)
+
+
+def _pinned(number, present, known, groups, col, protected, public, min_size) -> list:
+    """Protected cells a reader can bound too tightly from the equations (each cell at
+    least 0): the bounds differ by less than `min_size`, unless the lower is 0 and the upper
+    reaches `min_size`. A cell bounded to exactly 0 is not counted ("nobody" is shown)."""
+    from scipy.optimize import linprog
+
+    # the cells fall apart into systems that share no equation: one programme each
+    parent: dict = {}
+
+    def root(cell):
+        parent.setdefault(cell, cell)
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    for eq in groups:
+        for cell in eq[1:]:
+            parent[root(cell)] = root(eq[0])
+    systems: dict = {}
+    for eq in groups:
+        systems.setdefault(root(eq[0]), []).append(eq)
+    pinned = []
+    for eqs in systems.values():
+        cells = list(dict.fromkeys(cell for eq in eqs for cell in eq))
+        targets = [cell for cell in cells if protected[cell[0], col[cell[1]]]
+                   and not public[cell[0], col[cell[1]]] and present[cell[0], col[cell[1]]]]
+        if not targets:
+            continue
+        index = {cell: k for k, cell in enumerate(cells)}
+        size = len(cells)
+        rows, rhs = [], []
+        for eq in eqs:
+            row = np.zeros(size)
+            for cell in eq[:-1]:
+                row[index[cell]] += 1.0
+            row[index[eq[-1]]] -= 1.0
+            rows.append(row)
+            rhs.append(0.0)
+        for cell, k in index.items():
+            i, j = cell[0], col[cell[1]]
+            if known[i, j] and present[i, j] and not (protected[i, j] and not public[i, j]):
+                row = np.zeros(size)
+                row[k] = 1.0
+                rows.append(row)
+                rhs.append(number[i, j])
+        a_eq, b_eq = np.array(rows), np.array(rhs)
+        bounds = [(0, None)] * size
+        for cell in targets:
+            k = index[cell]
+            ends = []
+            for sign in (1.0, -1.0):
+                goal = np.zeros(size)
+                goal[k] = sign
+                res = linprog(goal, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+                ends.append(np.inf if res.status == 3 else sign * res.fun if res.status == 0
+                            else None)
+            if None in ends:
+                continue  # the equations do not hold exactly (a rounded total): not audited
+            low, high = max(0.0, ends[0]), ends[1]
+            if high - low >= min_size - 1e-6 or (low < 0.5 and high >= min_size - 1e-6) \
+                    or high < 0.5:
+                continue
+            pinned.append(cell)
+    return pinned
 
 
 def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
@@ -422,20 +506,6 @@ def render_suppressed(df: pd.DataFrame, *, min_size: int = 5,
                 shown = shown.where(~out[second].fillna(False).astype(bool), SECONDARY_MARKER)
             out[col] = shown
     return out.drop(columns=markers + seconds)
-
-
-def own_versus_rest(learners: pd.DataFrame, *, own: str, column: str = "organisation",
-                    rest_label: str = REST_LABEL) -> pd.DataFrame:
-    """Learners with a ``comparison`` column: `own`'s name, or one label for everyone else.
-
-    A partner's report compares its own learners with the rest of the community as one
-    anonymous aggregate (no other organisation is named or shown on its own).
-    """
-    if column not in learners.columns:
-        raise ValueError(f"learners: no column {column!r} to compare {own!r} with the rest")
-    if own not in set(learners[column].dropna()):
-        raise ValueError(f"organisation {own!r} is not in the learners table")
-    return learners.assign(comparison=np.where(learners[column].eq(own), own, rest_label))
 
 
 def _letters(i: int) -> str:
@@ -711,7 +781,8 @@ def control(result, *, min_size: int, own: str | None = None,
     public = pd.DataFrame(False, index=range(n_rows), columns=counted)
     if result.partition is not None and people:
         part = result.partition
-        keys = [c for c in labels_cols if c != part]
+        # the rows' other labels, less those that only describe the row (technical)
+        keys = [c for c in labels_cols if c != part and not cols[c].technical]
         is_total = (table[part].astype(object).eq(result.total_row.value).to_numpy()
                     if result.total_row is not None and result.total_row.column == part
                     else np.zeros(n_rows, dtype=bool))
