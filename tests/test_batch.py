@@ -501,3 +501,17 @@ def test_a_partner_page_is_named_only_after_its_scan(tmp_path, monkeypatch):
         batches._publish(run, nb, result, tmp_path, (), False, {})
     assert (tmp_path / "r.researcher.html").exists()
     assert not list(tmp_path.glob("*partner*")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_coverage_of_a_dataset_of_posts_alone_says_what_it_holds(tmp_path):
+    import pandas as pd
+
+    from engagement.schema import Dataset
+
+    outreach = pd.DataFrame({"channel": ["facebook", "x", "x"],
+                             "published_at": pd.to_datetime(["2024-01-02", "2024-03-04",
+                                                             "2024-02-01"], utc=True)})
+    ds = Dataset(name="posts", path=tmp_path, quality={}, tables={"outreach": outreach})
+    text = display.coverage_markdown(ds)
+    assert text.startswith("This report covers 3 posts and messages on facebook, x, published "
+                           "from 2 January 2024 to 4 March 2024.")

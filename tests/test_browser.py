@@ -15,6 +15,7 @@ Playwright never downloads a browser here (no `playwright install`): it drives
 """
 
 import os
+import re
 import shutil
 import time
 import unicodedata
@@ -360,3 +361,86 @@ def test_the_printer_uses_one_browser_for_every_page_and_prints_a4(tmp_path):
         assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2  # A4
         assert f"Page {n} on A4" in _pdf_text(tmp_path / f"{n}.partner.pdf")
     assert per_page < 5, f"{per_page:.1f} s per page"
+
+
+# --- what a programme manager reads first ----------------------------------------------------
+
+_READER = """() => {
+  const summary = document.getElementById('summary');
+  const first = sel => { const e = document.querySelector(sel); return e ? e : null; };
+  const before = (a, b) => !b || !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const table = first('table'), image = first('img');
+  const headers = Array.from(document.querySelectorAll('th'), th => th.innerText.trim());
+  const codes = Array.from(document.querySelectorAll('main code, .jp-OutputArea code'),
+                           c => c.innerText.trim());
+  const images = Array.from(document.images, i => i.getAttribute('alt') || '');
+  const sections = Array.from(document.querySelectorAll('h2'), h => h.innerText.trim());
+  return {summary: summary ? summary.innerText : null,
+          summaryFirst: !!summary && before(summary, table) && before(summary, image),
+          headers, codes, images, sections, h1: (first('h1') || {innerText: ''}).innerText,
+          text: document.body.innerText};
+}"""
+
+
+def _read(browser, path: Path) -> dict:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+                  else r.abort())
+    page = context.new_page()
+    try:
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        return page.evaluate(_READER)
+    finally:
+        context.close()
+
+
+def test_every_partner_page_opens_with_its_summary_and_speaks_plainly(browser, batch):
+    problems = []
+    for path in _partner_pages(batch):
+        seen = _read(browser, path)
+        if not seen["summaryFirst"]:
+            problems.append(f"{path.name}: no summary before the first table and figure")
+        sentences = [s for s in (seen["summary"] or "").split("\n")[1:] if s.strip()]
+        # each with a number, but a number too small to show (said as such)
+        if not 1 <= len(sentences) <= 5 or not all(re.search(r"\d", s) or "too few" in s
+                                                   for s in sentences):
+            problems.append(f"{path.name}: summary of {len(sentences)} sentence(s) "
+                            f"without a number in each: {sentences[:2]}")
+        snake = [h for h in seen["headers"] if re.search(r"[a-z]_[a-z]", h)]
+        if snake:
+            problems.append(f"{path.name}: snake_case header(s) {snake[:3]}")
+        placeholders = [c for c in seen["codes"] if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", c)]
+        if placeholders:
+            problems.append(f"{path.name}: unfilled placeholder(s) {placeholders[:3]}")
+        if any(not alt or alt.startswith("No description") for alt in seen["images"]):
+            problems.append(f"{path.name}: an image without alt text of its own")
+    assert problems == [], "\n".join(problems)
+
+
+def test_an_organisations_page_is_about_that_organisation(browser, batch):
+    general = _read(browser, batch.out / "findings.partner.html")
+    fanned = sorted(n for n in batch.results if n.startswith("findings-for-"))
+    assert fanned
+    for name in fanned:
+        own = batch.results[name].group
+        seen = _read(browser, batch.out / f"{name}.partner.html")
+        assert own in seen["h1"], name
+        assert own in (seen["summary"] or ""), name
+        # every section where its data allow differs from the community's page
+        for number in ("1.", "3.", "4.", "5."):
+            mine = _section(seen["text"], number)
+            theirs = _section(general["text"], number)
+            assert mine != theirs and own in mine, (name, number)
+        # its details link to nothing about everyone else
+        assert "Details:" not in seen["text"], name
+
+
+def _section(text: str, number: str) -> str:
+    """The text of the numbered section (from its heading to the next one)."""
+    # the last match: the table of contents lists the headings first
+    starts = [m.start() for m in re.finditer(rf"(?m)^{re.escape(number)} ", text)]
+    if not starts:
+        return ""
+    start = starts[-1]
+    after = re.search(r"(?m)^\d\. |^Glossary", text[start + 3:])
+    return text[start: start + 3 + (after.start() if after else len(text))]

@@ -12,6 +12,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import (proportion_confint, proportion_effectsize,
                                           proportions_ztest)
+from statsmodels.stats.proportion import test_proportions_2indep as wald_two_proportions
 
 from engagement import channels as ch
 from engagement import privacy
@@ -88,9 +89,10 @@ def test_pairwise_matches_statsmodels_and_hand_formulas():
     for row in out.itertuples():
         xa, na = COUNTS.set_index("arm").loc[row.arm_a, ["successes", "n"]]
         xb, nb = COUNTS.set_index("arm").loc[row.arm_b, ["successes", "n"]]
-        stat, p = proportions_ztest([xa, xb], [na, nb])
-        assert row.z == pytest.approx(stat, rel=1e-10)
-        assert row.p_value == pytest.approx(p, rel=1e-10)
+        # the Wald test: the standard error the interval uses (statsmodels, method "wald")
+        test = wald_two_proportions(xa, na, xb, nb, method="wald", correction=False)
+        assert row.z == pytest.approx(test.statistic, rel=1e-10)
+        assert row.p_value == pytest.approx(test.pvalue, rel=1e-10)
         assert row.p_adjusted == row.p_value
         pa_, pb = xa / na, xb / nb
         se = math.sqrt(pa_ * (1 - pa_) / na + pb * (1 - pb) / nb)
@@ -104,12 +106,12 @@ def test_pairwise_matches_statsmodels_and_hand_formulas():
 
 
 def test_pairwise_hand_example():
-    # 50/100 vs 30/100: pooled 0.4, SE0 = sqrt(.4*.6*.02) = 0.069282; z = 2.886751.
+    # 50/100 vs 30/100: SE = sqrt(.5*.5/100 + .3*.7/100) = 0.067823; z = 2.948839.
     out = ch.pairwise_tests(pd.DataFrame({"arm": ["A", "B"], "n": [100, 100],
                                           "successes": [50, 30]}))
     r = out.iloc[0]
-    assert r["z"] == pytest.approx(0.2 / math.sqrt(0.4 * 0.6 * 0.02))
-    assert r["z"] == pytest.approx(2.886751, abs=1e-6)
+    assert r["z"] == pytest.approx(0.2 / math.sqrt(0.25 / 100 + 0.21 / 100))
+    assert r["z"] == pytest.approx(2.948839, abs=1e-6)
     assert r["rate_ratio"] == pytest.approx(5 / 3)
     # One pair: Holm changes nothing.
     assert r["p_adjusted"] == pytest.approx(r["p_value"])
@@ -313,7 +315,7 @@ def test_describe_pairwise_randomised_and_observational():
                            "successes": [50, 30]})
     text = ch.describe_pairwise(ch.pairwise_tests(counts))
     assert text.startswith("Variant B's rate was higher than Variant A's by 20.0 percentage "
-                           "points (95% CI +6.7 to +33.3; Holm-adjusted p = 0.004)")
+                           "points (95% CI +6.7 to +33.3; Holm-adjusted p = 0.003)")
     assert "associated" not in text
     obs = ch.describe_pairwise(ch.pairwise_tests(counts, randomised=False))
     assert "associated" in obs and "not evidence that the channel causes it" in obs
@@ -494,7 +496,8 @@ def test_describe_pairwise_hides_what_control_hid():
     p_ab = stats.p_phrase(res["p_adjusted"].iloc[0], label="Holm-adjusted p")
     assert p_ab in full[0] and "Holm-adjusted p" not in text
     assert shown.hidden["p_adjusted"].all()
-    assert lines[0].startswith("A minus B: +10.0 percentage points (95% CI +3.1 to +16.9)")
+    # the interval at the level Holm tested A and B at (one of 3: 98.3%)
+    assert lines[0].startswith("A minus B: +10.0 percentage points (98.3% CI +1.5 to +18.5)")
     assert lines[-1].startswith("Adjusted p-values are not quoted")
     assert "nan" not in text and "inf" not in text
     # unadjusted: the shown pair keeps its p-value
@@ -518,3 +521,19 @@ def test_describe_pairwise_never_prints_an_interval_whose_ends_are_the_same():
         {"arm": ["A", "B"], "n": [10, 20], "successes": [0, 0]})))
     assert "no interval" in text and "CI +0.0 to +0.0" not in text and "-0.0" not in text
     assert "p > 0.99" in text
+
+
+
+@pytest.mark.parametrize("correction", ["holm", "fdr_bh", None])
+def test_each_difference_interval_agrees_with_its_adjusted_verdict(correction):
+    """Both directions, on many random families: no "no clear difference" beside an
+    interval that excludes 0, no "clear" beside one that covers it."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        arms = int(rng.integers(2, 6))
+        n = rng.integers(50, 400, size=arms)
+        x = rng.binomial(n, rng.uniform(0.05, 0.3, size=arms))
+        out = ch.pairwise_tests(pd.DataFrame({"arm": [f"a{i}" for i in range(arms)], "n": n,
+                                              "successes": x}), correction=correction)
+        excludes = (out["diff_ci_low"] > 0) | (out["diff_ci_high"] < 0)
+        assert (excludes == out["reject"]).all()

@@ -427,3 +427,31 @@ def test_describe_paired_hides_what_control_hid():
     assert describe_paired(privacy.control(_paired_result(table.drop(columns="recipients")),
                                            min_size=5), randomised=True) == \
         describe_paired(_paired_result(table.drop(columns="recipients")), randomised=True)
+
+
+def test_describe_agreement_says_which_analysis_the_page_relies_on():
+    from engagement import channels as ch
+
+    def paired(low, high):
+        lo, hi = results.interval("mean_difference")
+        table = pd.DataFrame({"channel": ["linkedin"], "mean_difference": [(low + high) / 2],
+                              "ci_low": [low], "ci_high": [high]})
+        return Result(table, {"channel": results.label("Channel"),
+                              "mean_difference": results.estimate("points", "d"),
+                              "ci_low": lo, "ci_high": hi}, title="t")
+
+    def ratios(low, high):
+        lo, hi = results.interval("odds_ratio")
+        table = pd.DataFrame({"channel": ["linkedin"], "odds_ratio": [1.0], "ci_low": [low],
+                              "ci_high": [high]})
+        return Result(table, {"channel": results.label("Channel"),
+                              "odds_ratio": results.estimate("ratio", "r"), "ci_low": lo,
+                              "ci_high": hi}, title="t")
+
+    agree = ch.describe_agreement(paired(0.01, 0.03), ratios(1.1, 1.5))
+    assert agree.startswith("The within-message comparison and the model adjusted for timing "
+                            "agree")
+    disagree = ch.describe_agreement(paired(0.01, 0.03), ratios(0.9, 1.5))
+    assert ("for linkedin the within-message comparison says higher and the model adjusted "
+            "for timing says no clear difference") in disagree
+    assert "This page relies on the within-message comparison" in disagree

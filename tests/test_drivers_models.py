@@ -527,3 +527,10 @@ def test_bootstrap_concordance_counts_match_lifelines_on_a_resample():
     mult = np.bincount(pick, minlength=4)[None, :]
     got = drivers._boot_concordance(t, e, pred, codes, 4, mult)[0]
     assert got == pytest.approx(concordance_index(t[ix], pred[ix], e[ix]))
+
+
+def test_the_limits_are_worded_by_the_actual_clustering():
+    few = drivers.describe_limits(pd.DataFrame({"clusters": [6]}))
+    assert "With only 6 clusters (organisations)" in few
+    many = drivers.describe_limits(pd.DataFrame({"clusters": [4084]}), cluster="learner_id")
+    assert "With only" not in many and "4,084 clusters" in many and "learner id" in many

@@ -170,3 +170,23 @@ def test_own_versus_rest_groups_the_learners():
     learners = pd.DataFrame({"organisation": ["A", "B", None]})
     got = schema.own_versus_rest(learners, own="A")["comparison"].tolist()
     assert got == ["A", schema.REST_LABEL, schema.REST_LABEL]
+
+
+def test_an_organisations_next_step_is_worded_from_its_own_comparison(dataset, heads):
+    learners = dataset.learners
+    for own in sorted(learners["organisation"].dropna().unique()):
+        res = findings.organisation_comparisons(dataset, own)
+        table = res.table[res.table["comparison"] == own].set_index("question")
+        for head in heads:
+            said = findings.try_next_sentence(head, comparison=res, own=own)
+            assert said.startswith("**What to try next.** ")
+            if head.question not in table.index:
+                assert said == findings.try_next_sentence(head)
+                continue
+            low, high = table.loc[head.question, ["diff_low", "diff_high"]]
+            if high < 0:
+                assert own in said and "than elsewhere" in said
+            elif low > 0:
+                assert f"More of {own}'s learners" in said
+            else:
+                assert said == findings.try_next_sentence(head)

@@ -284,16 +284,34 @@ def arm_counts(table: pd.DataFrame, *, arm: str = "arm", n: str = "n",
 
 # --------------------------------------------------------------------------- frequentist
 
+def _family_levels(p, p_adjusted, correction, alpha) -> np.ndarray:
+    """Per comparison, the significance level of its interval, chosen so that the interval
+    excludes no difference exactly when the adjusted p-value is at most `alpha`: Holm's
+    step levels (:func:`engagement.stats.holm_levels`); for Benjamini-Hochberg, the
+    false-coverage-rate level R * alpha / m of Benjamini and Yekutieli (R the number of
+    rejections, alpha / m when there is none); unadjusted, `alpha` itself."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if correction == "holm":
+        return estats.holm_levels(p, alpha=alpha)
+    if correction == "fdr_bh":
+        rejected = int((np.asarray(p_adjusted) <= alpha).sum())
+        return np.full(m, alpha * max(rejected, 1) / m)
+    return np.full(m, alpha)
+
+
 def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
                    successes: str = "successes", correction: str | None = "holm",
                    alpha: float = 0.05, randomised: bool = True) -> Result:
     """Compare every pair of arms.
 
-    For each pair (``arm_a``, ``arm_b``) in table order: the two-sided two-proportion
-    z-test with the pooled standard error, the difference ``rate_a - rate_b`` with a Wald
-    (unpooled) interval, and the rate ratio ``rate_a / rate_b`` with a Katz interval on the
-    log scale. The p-values of all pairs form one family adjusted by Holm (default) or
-    Benjamini-Hochberg (``"fdr_bh"``), or not at all (``None``).
+    For each pair (``arm_a``, ``arm_b``) in table order: the difference ``rate_a - rate_b``
+    with its two-sided Wald test and interval (one unpooled standard error for both, so they
+    agree), and the rate ratio ``rate_a / rate_b`` with a Katz interval on the log scale.
+    The p-values of all pairs form one family adjusted by Holm (default) or
+    Benjamini-Hochberg (``"fdr_bh"``), or not at all (``None``); each difference's interval
+    is drawn at the level that agrees with its adjusted verdict (:func:`_family_levels`), so
+    "no clear difference" never sits beside an interval that excludes 0, nor the reverse.
 
     Parameters
     ----------
@@ -304,8 +322,8 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
     correction : {"holm", "fdr_bh", None}
         Multiple-comparison adjustment.
     alpha : float, default 0.05
-        Intervals are at level ``1 - alpha`` (not adjusted); ``reject`` is
-        ``p_adjusted <= alpha``.
+        ``reject`` is ``p_adjusted <= alpha``; the rate ratio's interval is at level
+        ``1 - alpha`` (not adjusted); the difference's at ``diff_level``.
     randomised : bool, default True
         Whether the arms were randomly assigned (sets the Result's ``design``).
 
@@ -338,26 +356,28 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
     p1, p2 = x1 / n1, x2 / n2
     zcrit = stats.norm.ppf(1 - alpha / 2)
 
-    pooled = (x1 + x2) / (n1 + n2)
-    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(se0 > 0, (p1 - p2) / se0, np.nan)
-    # Identical all-0 or all-1 arms: no evidence of a difference at all.
-    p_value = np.where(se0 > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
-
+    # One standard error for the test and the interval (unpooled, Wald), so that they agree
     diff = p1 - p2
     se = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(se > 0, diff / se, np.nan)
+    # Identical all-0 or all-1 arms: no evidence of a difference at all.
+    p_value = np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), np.where(diff == 0, 1.0, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(p2 > 0, p1 / p2, np.nan)
         ok = (x1 > 0) & (x2 > 0)
         se_log = np.sqrt(np.where(ok, 1 / x1 - 1 / n1 + 1 / x2 - 1 / n2, np.nan))
         log_ratio = np.log(np.where(ok, ratio, np.nan))
     p_adj = _adjust(p_value, correction)
+    # each difference's interval at the level that agrees with its adjusted verdict
+    levels = _family_levels(p_value, p_adj, correction, alpha)
+    zdiff = stats.norm.isf(levels / 2)
     design = _design(randomised)
     table = pd.DataFrame({
         "arm_a": [labels[i] for i in ia], "arm_b": [labels[i] for i in ib],
         "n_a": nn[ia], "n_b": nn[ib], "x_a": xx[ia], "x_b": xx[ib], "rate_a": p1, "rate_b": p2,
-        "difference": diff, "diff_ci_low": diff - zcrit * se, "diff_ci_high": diff + zcrit * se,
+        "difference": diff, "diff_ci_low": diff - zdiff * se, "diff_ci_high": diff + zdiff * se,
+        "diff_level": 1 - levels,
         "rate_ratio": ratio, "ratio_ci_low": np.exp(log_ratio - zcrit * se_log),
         "ratio_ci_high": np.exp(log_ratio + zcrit * se_log),
         "z": z, "p_value": p_value, "p_adjusted": p_adj,
@@ -366,7 +386,10 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
     })
     level = 1 - alpha
     counts_of_row = ("n_a", "x_a", "n_b", "x_b")
-    diff_low, diff_high = results.interval("difference", level=level)
+    diff_low = results.Column("low", "Interval of the difference (adjusted like the p-value), "
+                              "from", of="difference")
+    diff_high = results.Column("high", "Interval of the difference (adjusted like the "
+                               "p-value), to", of="difference")
     ratio_low, ratio_high = results.interval("rate_ratio", level=level)
     columns = {
         "arm_a": results.label("Variant"), "arm_b": results.label("Compared with"),
@@ -381,6 +404,8 @@ def pairwise_tests(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
         "difference": results.estimate("points", "Difference in rate (variant minus the "
                                        "one compared with)", of=counts_of_row),
         "diff_ci_low": diff_low, "diff_ci_high": diff_high,
+        "diff_level": results.Column("number", "Level of the difference's interval",
+                                     technical=True),
         "rate_ratio": results.estimate("ratio", "Rate ratio (variant / compared with)",
                                        of=counts_of_row),
         "ratio_ci_low": ratio_low, "ratio_ci_high": ratio_high,
@@ -545,7 +570,12 @@ def bayesian_arms(counts: pd.DataFrame, *, arm: str = "arm", n: str = "n",
              f"{prior_words}; the probabilities of all variants add up to 100%. They come "
              f"from {estats.format_count(draws)} simulated draws.",
              "The expected loss is how much conversion rate one gives up on average, in "
-             "percentage points, by choosing this variant if another is in fact better.")
+             "percentage points, by choosing this variant if another is in fact better.",
+             "A high probability of being best does not make a difference clear: the "
+             "pairwise tests ask whether a difference is beyond chance, allowing for the "
+             "several comparisons, and can say \u201cno clear difference\u201d while one "
+             "variant is probably, but not surely, better. Read both: choose the likely best "
+             "only when being wrong costs little (a small expected loss).")
     return Result(table, columns, title="Which variant is best: the rate each variant is "
                   "likely to have", design=design, n="n", partition="arm", notes=notes,
                   kind="channels.bayesian_arms")
@@ -914,7 +944,10 @@ def describe_pairwise(tests: Result) -> str:
         elif lo == hi:
             ci = "no interval: no variation in either variant"
         else:
-            ci = f"{level} CI {estats.format_points(lo, dec)} to {estats.format_points(hi, dec)}"
+            # the interval's own level: adjusted like the p-value (see pairwise_tests)
+            own = getattr(row, "diff_level", None)
+            said = estats.level_text(own) if own is not None and estats.finite(own) else level
+            ci = f"{said} CI {estats.format_points(lo, dec)} to {estats.format_points(hi, dec)}"
         if results.hidden(res, i, ["p_adjusted", "reject"]):
             # without the p-value there is no verdict either
             lines.append(f"{a} minus {b}: {signed} percentage points ({ci}).")
@@ -1649,3 +1682,35 @@ def describe_paired(paired: Result, *, randomised: bool) -> str:
                          f"{reference} ({diff}; {interval}); observational, not evidence "
                          f"that the channel causes it.")
     return "\n\n".join(lines)
+
+
+def describe_agreement(paired: Result, ratios: Result) -> str:
+    """One sentence saying whether the within-message comparison and the model adjusted for
+    timing agree on each channel, and which one the page relies on when they do not.
+
+    The within-message comparison is the split test's own design (the same message on every
+    channel, so differences between messages cannot explain it); the adjusted model pools
+    every post and can only allow for what it measures (month, weekday).
+    """
+    p, r = results.table_of(paired), results.table_of(ratios)
+    said = []
+    for i in range(len(p)):
+        channel = p["channel"].iloc[i]
+        match = np.flatnonzero((r["channel"] == channel).to_numpy())
+        if not len(match) or results.hidden(paired, i, ["ci_low", "ci_high"]) or \
+                results.hidden(ratios, int(match[0]), ["ci_low", "ci_high"]):
+            continue
+        j = int(match[0])
+        within = "higher" if p["ci_low"].iloc[i] > 0 else "lower" if p["ci_high"].iloc[i] < 0 \
+            else "no clear difference"
+        model = "higher" if r["ci_low"].iloc[j] > 1 else "lower" if r["ci_high"].iloc[j] < 1 \
+            else "no clear difference"
+        if within != model:
+            said.append(f"for {channel} the within-message comparison says {within} and the "
+                        f"model adjusted for timing says {model}")
+    if not said:
+        return ("The within-message comparison and the model adjusted for timing agree on "
+                "every channel.")
+    return ("The two analyses disagree: " + "; ".join(said) + ". This page relies on the "
+            "within-message comparison: the same message on each channel rules out differences "
+            "between messages, which the adjusted model cannot.")

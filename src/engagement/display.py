@@ -585,6 +585,14 @@ def coverage_markdown(ds) -> str:
         if "organisation" in learners and learners["organisation"].notna().any():
             text += f" from {learners['organisation'].nunique():,} organisation(s)"
         parts.append(text)
+    outreach = tables.get("outreach")
+    if outreach is not None and len(outreach):
+        channels = ", ".join(sorted(map(str, outreach["channel"].dropna().unique())))
+        text = f"{len(outreach):,} posts and messages on {channels}"
+        stamps = outreach["published_at"].dropna() if "published_at" in outreach else ()
+        if len(stamps):
+            text += f", published from {_day(stamps.min())} to {_day(stamps.max())}"
+        parts.append(text)
     sentence = "This report covers " + (" and ".join(parts) if parts else "the dataset")
     quality = getattr(ds, "quality", {}) or {}
     if quality.get("events_span"):  # recorded by prepare: the events table may be huge

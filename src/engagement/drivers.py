@@ -1206,3 +1206,24 @@ def describe_drivers(model, *, randomised: bool = False, alpha: float = 0.05,
         sentences.append("These are associations in observational data, not causes: learners "
                          "who behave differently early on may differ in other ways too.")
     return " ".join(sentences)
+
+
+def describe_limits(model, *, cluster: str = "organisation") -> str:
+    """What limits a drivers model, in plain words (Markdown bullets), chosen by the model's
+    own clustering: the few-clusters caveat only when the clusters are few."""
+    table = results.table_of(model)
+    lines = ["- Learners chose what they did. Keen learners do many things at once, so each "
+             "odds ratio is an association with everything else in the model held level, not "
+             "the effect of doing more of it."]
+    clusters = table["clusters"].dropna() if "clusters" in table else pd.Series(dtype=float)
+    if len(clusters) and clusters.iloc[0] <= MANY_CLUSTERS:
+        lines.append(f"- With only {fmt.format_count(clusters.iloc[0])} clusters "
+                     f"({cluster.replace('_', ' ')}s), cluster-robust intervals can be too "
+                     "narrow; where the wild cluster bootstrap disagrees, the sentence says so.")
+    elif len(clusters):
+        lines.append(f"- Standard errors allow for learners of one {cluster.replace('_', ' ')} "
+                     f"being alike ({fmt.format_count(clusters.iloc[0])} clusters).")
+    lines.append("- To learn what works, try it at random: for example, have a peer reply to a "
+                 "random half of first posts for a month, or invite a random half of a cohort "
+                 "to a webinar.")
+    return "\n".join(lines)

@@ -550,8 +550,35 @@ def summary_sentences(heads: list[Headline], *, comparison: Result | None = None
     return [*own_sentences, "Across the whole community: " + summary_sentence(heads[0])][:5]
 
 
-def try_next_sentence(head: Headline) -> str:
-    """"**What to try next.** ..." worded from the headline's verdict."""
+_OWN_NEXT = {
+    "retention": "Fewer of {own}'s learners come back after a first session than elsewhere: "
+                 "contact each one who has not returned within two weeks of a first session.",
+    "blended": "Fewer of {own}'s learners come to live sessions than elsewhere: invite them "
+               "by name to the next webinar or tutorial.",
+    "community": "{own}'s learners' first posts are answered less often than elsewhere: ask a "
+                 "colleague or a volunteer to answer every first post within the week.",
+    "drivers": "Fewer of {own}'s learners are still active weeks later than elsewhere: look "
+               "at who stops in the first weeks, and contact them then.",
+}
+
+
+def try_next_sentence(head: Headline, *, comparison: Result | None = None,
+                      own: str | None = None) -> str:
+    """"**What to try next.** ..." worded from the headline's verdict; on an organisation's
+    page, from its own comparison with the others where that is clear."""
+    if comparison is not None and own is not None:
+        table = comparison.table
+        rows = [i for i in range(len(table)) if table["question"].iloc[i] == head.question
+                and table["comparison"].iloc[i] == own]
+        if rows and not results.hidden(comparison, rows, ["diff_low", "diff_high"]):
+            low, high = table["diff_low"].iloc[rows[0]], table["diff_high"].iloc[rows[0]]
+            if stats.finite(high) and high < 0 and head.question in _OWN_NEXT:
+                return f"**What to try next.** {_OWN_NEXT[head.question].format(own=own)}"
+            if stats.finite(low) and low > 0:
+                measure = table["measure"].iloc[rows[0]]
+                return (f"**What to try next.** More of {own}'s learners {measure} than "
+                        "elsewhere: tell the other organisations what you do. "
+                        f"{try_next(head)}")
     return f"**What to try next.** {try_next(head)}"
 
 
